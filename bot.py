@@ -1,0 +1,111 @@
+"""kpibot's composition root and command line.
+
+Builds settings, engine, sessions, the FastAPI app (and, when configured, the Slack app and the
+scheduler) and hands them down. No business logic lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from handlers.deps import Deps
+from settings import Settings
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+
+log = logging.getLogger("kpibot")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a bad value into a readable CLI error."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_url=False):
+            name = ".".join(str(p) for p in error["loc"]).upper()
+            lines.append(f"  {name}: {error['msg']}")
+        raise click.ClickException("invalid settings:\n" + "\n".join(lines)) from exc
+
+
+def build_deps(settings: Settings) -> Deps:
+    """The engine, session factory and clock every handler shares."""
+    engine = make_engine(settings.database_url)
+    return Deps(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether the URL names an SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_app(settings: Settings, deps: Deps | None = None):  # type: ignore[no-untyped-def]
+    """The ASGI app `kpibot serve` runs: the HTTP API (and the Slack app when configured)."""
+    from handlers.http.app import create_api
+
+    return create_api(deps or build_deps(settings))
+
+
+def startup_notes(settings: Settings) -> list[str]:
+    """One line for each part that is off, naming the settings that turn it on."""
+    notes = []
+    if settings.ingest_token is None:
+        notes.append(
+            "HTTP API off: set KPIBOT_INGEST_TOKEN to accept ingest and KPI calls "
+            "(Authorization: Bearer <token>)"
+        )
+    return notes
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """kpibot: customer-experience KPIs in Slack."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+def serve(host: str, port: int) -> None:
+    """Run the HTTP server: ingest API, KPI API and (when configured) the Slack app."""
+    import uvicorn
+
+    settings = load_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    for note in startup_notes(settings):
+        click.echo(f"kpibot: {note}", err=True)
+    app = create_app(settings)
+    click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations to DATABASE_URL."""
+    settings = load_settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {make_url(settings.database_url)!r} upgraded to {revision}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="kpibot")
+
+
+if __name__ == "__main__":
+    main()

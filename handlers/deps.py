@@ -1,0 +1,27 @@
+"""What every handler is handed by the composition root: settings, engine, sessions, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+
+from settings import Settings
+from storage.db import SessionFactory
+
+
+def system_clock() -> datetime:
+    """The current instant, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    """The shared, thread-safe things a handler needs; built once in `bot.py`."""
+
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    clock: Callable[[], datetime] = field(default=system_clock)

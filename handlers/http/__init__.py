@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): ingest, KPIs, health. The Slack app is mounted beside it."""

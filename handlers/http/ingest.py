@@ -1,0 +1,174 @@
+"""The ingest API: `POST /api/v1/responses|tickets|metrics`, one object or an array of up to 10,000.
+
+A request is all or nothing: every item is validated first, and the first invalid one answers 422
+with its index and field; then the whole batch is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+from handlers.deps import Deps
+from storage.db import session_scope
+from storage.ingest import Counts, upsert_counters, upsert_responses, upsert_tickets
+from storage.schemas import CounterIn, ResponseIn, TicketIn
+
+MAX_ITEMS = 10_000
+API_SOURCE = "api"
+
+Writer = Callable[..., Counts]
+
+
+def check_token(deps: Deps, request: Request) -> JSONResponse | None:
+    """None when the bearer token is right; otherwise the refusal to send."""
+    expected = deps.settings.ingest_token
+    if expected is None:
+        return JSONResponse(
+            {
+                "detail": "the API is disabled: set KPIBOT_INGEST_TOKEN to a secret and send it as "
+                "'Authorization: Bearer <token>'"
+            },
+            status_code=503,
+        )
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), expected.get_secret_value().encode()
+    ):
+        return JSONResponse(
+            {"detail": "missing or wrong bearer token (Authorization: Bearer <token>)"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return None
+
+
+def _error_items(exc: ValidationError, single: bool) -> list[dict[str, Any]]:
+    items = []
+    for error in exc.errors(include_url=False, include_context=False):
+        loc = list(error["loc"])
+        index = None if single else loc.pop(0)
+        field = ".".join(str(part) for part in loc) or None
+        message = error["msg"].removeprefix("Value error, ")
+        items.append({"index": index, "field": field, "message": message})
+    return items
+
+
+def _unprocessable(message: str, errors: Sequence[dict[str, Any]] = ()) -> JSONResponse:
+    first = errors[0] if errors else None
+    if first is not None:
+        where = [] if first["index"] is None else [f"item {first['index']}"]
+        if first["field"]:
+            where.append(f"field '{first['field']}'")
+        message = f"{', '.join(where) or 'body'}: {first['message']}"
+    return JSONResponse(
+        {"detail": message, "errors": list(errors)[:100], "stored": 0}, status_code=422
+    )
+
+
+def _endpoint(deps: Deps, model: type[BaseModel], writer: Writer) -> Callable[..., Any]:
+    many = TypeAdapter(list[model])  # type: ignore[valid-type]
+
+    async def ingest(request: Request) -> JSONResponse:
+        refusal = check_token(deps, request)
+        if refusal is not None:
+            return refusal
+        body = await request.body()
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return _unprocessable(f"body is not valid JSON: {exc}")
+        single = isinstance(payload, dict)
+        if single:
+            payload = [payload]
+        if not isinstance(payload, list):
+            return _unprocessable("body must be a JSON object or an array of objects")
+        if not payload:
+            return JSONResponse({"created": 0, "updated": 0})
+        if len(payload) > MAX_ITEMS:
+            return JSONResponse(
+                {"detail": f"at most {MAX_ITEMS} items per request, got {len(payload)}"},
+                status_code=413,
+            )
+        try:
+            records = many.validate_python(payload)
+        except ValidationError as exc:
+            return _unprocessable("invalid item", _error_items(exc, single))
+        rows = [record.row(API_SOURCE) for record in records]  # type: ignore[attr-defined]
+
+        def write(session: Session) -> Counts:
+            return writer(session=session, rows=rows)
+
+        counts = await _in_thread(deps, write)
+        return JSONResponse({"created": counts.created, "updated": counts.updated})
+
+    return ingest
+
+
+async def _in_thread(deps: Deps, work: Callable[[Session], Counts]) -> Counts:
+    from starlette.concurrency import run_in_threadpool
+
+    def run() -> Counts:
+        with session_scope(deps.sessions) as session:
+            return work(session)
+
+    return await run_in_threadpool(run)
+
+
+def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            schema,
+                            {"type": "array", "items": schema, "maxItems": MAX_ITEMS},
+                        ]
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": {"description": 'stored: `{"created": N, "updated": M}`'},
+            "401": {"description": "missing or wrong bearer token"},
+            "413": {"description": "more than 10,000 items"},
+            "422": {"description": "an invalid item (index and field named); nothing stored"},
+            "503": {"description": "KPIBOT_INGEST_TOKEN is not set: the API is disabled"},
+        },
+    }
+
+
+def router(deps: Deps) -> APIRouter:
+    """The ingest routes, bound to the app's dependencies."""
+    api = APIRouter(prefix="/api/v1", tags=["ingest"])
+    for path, model, writer, summary in (
+        (
+            "/responses",
+            ResponseIn,
+            upsert_responses,
+            "Store survey responses (NPS, eNPS, CSAT, CES)",
+        ),
+        ("/tickets", TicketIn, upsert_tickets, "Store support tickets in their latest state"),
+        ("/metrics", CounterIn, upsert_counters, "Store business counter observations"),
+    ):
+        api.add_api_route(
+            path,
+            _endpoint(deps, model, writer),
+            methods=["POST"],
+            summary=summary,
+            openapi_extra=_body_doc(model),
+            response_class=JSONResponse,
+        )
+    return api

@@ -1,0 +1,127 @@
+"""The tables: survey responses, support tickets and business counters.
+
+Each record type is unique on (`source`, `external_id`): re-sending a record updates it.
+Indexes put the time column first, then the kind of record, so period queries are range scans.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from storage.types import AttributesJSON, UTCDateTime
+
+SURVEY_KINDS = ("nps", "enps", "csat", "ces")
+COUNTER_KINDS = ("flow", "level")
+
+
+def utcnow() -> datetime:
+    """The current instant in UTC."""
+    return datetime.now(UTC)
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One answer to an NPS, eNPS, CSAT or CES survey."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_survey_responses_source_external_id"),
+        Index("ix_survey_responses_submitted_at_survey", "submitted_at", "survey"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    external_id: str = Field(sa_column=Column(String(255), nullable=False))
+    source: str = Field(sa_column=Column(String(64), nullable=False))
+    survey: str = Field(sa_column=Column(String(8), nullable=False))
+    score: int = Field(sa_column=Column(Integer, nullable=False))
+    scale_max: int = Field(sa_column=Column(Integer, nullable=False))
+    comment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    customer_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    submitted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(AttributesJSON, nullable=False)
+    )
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class Ticket(SQLModel, table=True):
+    """One support ticket, in its latest known state."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_tickets_source_external_id"),
+        Index("ix_tickets_created_at_channel", "created_at", "channel"),
+        Index("ix_tickets_resolved_at_channel", "resolved_at", "channel"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    external_id: str = Field(sa_column=Column(String(255), nullable=False))
+    source: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    first_response_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    handle_seconds: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
+    contacts: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    escalated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    reopened: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    channel: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    team: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    agent: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    customer_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(AttributesJSON, nullable=False)
+    )
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class Counter(SQLModel, table=True):
+    """One observation of a business counter: a flow (summed) or a level (read at an instant)."""
+
+    __tablename__ = "counters"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_counters_source_external_id"),
+        Index("ix_counters_at_name", "at", "name"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    external_id: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    source: str = Field(sa_column=Column(String(64), nullable=False))
+    name: str = Field(sa_column=Column(String(128), nullable=False))
+    value: float = Field(sa_column=Column(Float, nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    kind: str = Field(default="flow", sa_column=Column(String(8), nullable=False))
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(AttributesJSON, nullable=False)
+    )
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -1,0 +1,206 @@
+"""What an incoming record must look like: the validation shared by the API and file import.
+
+Timestamps must carry an offset (kpibot never guesses one); scores must lie on their survey's
+scale; unknown survey kinds are refused. Attribute values are kept as strings.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+#: Default top of each survey's scale, and its bottom.
+SCALE_MAX = {"nps": 10, "enps": 10, "csat": 5, "ces": 7}
+SCALE_MIN = {"nps": 0, "enps": 0, "csat": 1, "ces": 1}
+#: Counters that are levels (stocks read at an instant) unless said otherwise.
+LEVEL_COUNTERS = frozenset({"customers", "headcount", "followers"})
+
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Source = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$")
+]
+
+
+def _attributes(value: Any) -> Any:
+    """Attributes are string → string; numbers and booleans become strings, null drops out."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("attributes must be an object of name → string")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not _ATTRIBUTE_NAME.match(key):
+            raise ValueError(
+                f"attribute name {key!r} must start with a letter or _ and use letters, digits, "
+                "_ . - (at most 64)"
+            )
+        if item is None or item == "":
+            continue
+        if isinstance(item, bool):
+            out[key] = "true" if item else "false"
+        elif isinstance(item, int | float | str):
+            text = str(item).strip()
+            if len(text) > 255:
+                raise ValueError(f"attribute {key!r} is longer than 255 characters")
+            if text:
+                out[key] = text
+        else:
+            raise ValueError(f"attribute {key!r} must be a string, number or boolean")
+    return out
+
+
+Attributes = Annotated[dict[str, str], BeforeValidator(_attributes)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class ResponseIn(_Record):
+    """A survey response as sent to `POST /api/v1/responses` or imported from a file."""
+
+    external_id: Id
+    survey: Literal["nps", "enps", "csat", "ces"]
+    score: int
+    scale_max: int | None = Field(default=None, ge=2, le=100)
+    comment: str | None = Field(default=None, max_length=10_000)
+    customer_id: Id | None = None
+    submitted_at: AwareDatetime
+    attributes: Attributes = Field(default_factory=dict)
+    source: Source | None = None
+
+    @field_validator("survey", mode="before")
+    @classmethod
+    def _lower_survey(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("comment")
+    @classmethod
+    def _blank_comment(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _score_on_scale(self) -> ResponseIn:
+        top = self.scale_max if self.scale_max is not None else SCALE_MAX[self.survey]
+        if self.survey in ("nps", "enps") and top != 10:
+            raise ValueError(f"{self.survey} is always on 0–10; scale_max must be 10")
+        bottom = SCALE_MIN[self.survey]
+        if not bottom <= self.score <= top:
+            raise ValueError(
+                f"score {self.score} is outside the {self.survey} scale {bottom}–{top}"
+            )
+        return self
+
+    def row(self, source: str) -> dict[str, Any]:
+        """The record as column values, with defaults applied and instants in UTC."""
+        return {
+            "external_id": self.external_id,
+            "source": self.source or source,
+            "survey": self.survey,
+            "score": self.score,
+            "scale_max": self.scale_max if self.scale_max is not None else SCALE_MAX[self.survey],
+            "comment": self.comment,
+            "customer_id": self.customer_id,
+            "submitted_at": self.submitted_at.astimezone(UTC),
+            "attributes": self.attributes,
+        }
+
+
+class TicketIn(_Record):
+    """A support ticket in its latest known state (re-send it as it changes)."""
+
+    external_id: Id
+    created_at: AwareDatetime
+    first_response_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    handle_seconds: float | None = Field(default=None, ge=0)
+    contacts: int = Field(default=1, ge=1)
+    escalated: bool = False
+    reopened: bool = False
+    channel: Label | None = None
+    team: Label | None = None
+    agent: Label | None = None
+    customer_id: Id | None = None
+    attributes: Attributes = Field(default_factory=dict)
+    source: Source | None = None
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _lower_channel(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _in_order(self) -> TicketIn:
+        if self.first_response_at is not None and self.first_response_at < self.created_at:
+            raise ValueError("first_response_at is before created_at")
+        if self.resolved_at is not None and self.resolved_at < self.created_at:
+            raise ValueError("resolved_at is before created_at")
+        return self
+
+    def row(self, source: str) -> dict[str, Any]:
+        """The record as column values, with defaults applied and instants in UTC."""
+        return {
+            "external_id": self.external_id,
+            "source": self.source or source,
+            "created_at": self.created_at.astimezone(UTC),
+            "first_response_at": _to_utc(self.first_response_at),
+            "resolved_at": _to_utc(self.resolved_at),
+            "handle_seconds": self.handle_seconds,
+            "contacts": self.contacts,
+            "escalated": self.escalated,
+            "reopened": self.reopened,
+            "channel": self.channel,
+            "team": self.team,
+            "agent": self.agent,
+            "customer_id": self.customer_id,
+            "attributes": self.attributes,
+        }
+
+
+class CounterIn(_Record):
+    """One observation of a business counter (`POST /api/v1/metrics`)."""
+
+    name: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, to_lower=True, pattern=r"^[a-z][a-z0-9_.\-]{0,127}$"
+        ),
+    ]
+    value: float = Field(allow_inf_nan=False)
+    at: AwareDatetime
+    kind: Literal["flow", "level"] | None = None
+    external_id: Id | None = None
+    attributes: Attributes = Field(default_factory=dict)
+    source: Source | None = None
+
+    def row(self, source: str) -> dict[str, Any]:
+        """The record as column values, with defaults applied and instants in UTC."""
+        kind = self.kind or ("level" if self.name in LEVEL_COUNTERS else "flow")
+        return {
+            "external_id": self.external_id,
+            "source": self.source or source,
+            "name": self.name,
+            "value": self.value,
+            "at": self.at.astimezone(UTC),
+            "kind": kind,
+            "attributes": self.attributes,
+        }
+
+
+def _to_utc(value: AwareDatetime | None) -> AwareDatetime | None:
+    return value.astimezone(UTC) if value is not None else None
