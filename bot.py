@@ -7,6 +7,7 @@ scheduler) and hands them down. No business logic lives here.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -69,6 +70,7 @@ def cli(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @cli.command()
@@ -100,6 +102,100 @@ def db_upgrade(revision: str) -> None:
     settings = load_settings()
     upgrade(settings.database_url, revision)
     click.echo(f"database at {make_url(settings.database_url)!r} upgraded to {revision}")
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["responses", "tickets", "metrics"]))
+@click.argument(
+    "path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "jsonl"]),
+    help="File format (default: from the name: .csv, .jsonl, .ndjson, optionally .gz).",
+)
+@click.option("--source", help="Source of rows that name none (default: import).")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid rows and write the rejected ones, with reasons, to a rejects file.",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --skip-invalid writes rejected rows (default: FILE.rejects.csv).",
+)
+@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def import_command(
+    kind: str,
+    path: Path,
+    file_format: str | None,
+    source: str | None,
+    skip_invalid: bool,
+    rejects_path: Path | None,
+    batch_size: int,
+    quiet: bool,
+) -> None:
+    """Import survey responses, tickets or metrics from a CSV or JSONL FILE.
+
+    Idempotent like the API: re-importing a row with the same (source, external_id) updates it.
+    A bad row stops the import with its line number and keeps nothing of the file.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from handlers.imports import RowError, detect_format, import_file
+
+    settings = load_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    try:
+        fmt = file_format or detect_format(path)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    deps = build_deps(settings)
+    console = Console(stderr=True)
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=True,
+    )
+    try:
+        with progress:
+            task = progress.add_task(f"{kind} ← {path.name}", total=path.stat().st_size)
+            report = import_file(
+                sessions=deps.sessions,
+                kind=kind,  # type: ignore[arg-type]
+                path=path,
+                file_format=fmt,  # type: ignore[arg-type]
+                source=source,
+                skip_invalid=skip_invalid,
+                rejects_path=rejects_path,
+                batch_size=batch_size,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+    except RowError as exc:
+        raise click.ClickException(f"{path}: {exc} (nothing of this file was imported)") from exc
+    finally:
+        deps.engine.dispose()
+    click.echo(
+        f"{path}: {report.rows} rows imported ({report.created} created, {report.updated} updated)"
+    )
+    if report.rejected:
+        click.echo(
+            f"{report.rejected} invalid rows skipped, written with their reasons to "
+            f"{report.rejects_path}",
+            err=True,
+        )
+        for error in report.errors[:5]:
+            click.echo(f"  {error}", err=True)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ scale; unknown survey kinds are refused. Attribute values are kept as strings.
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,8 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 #: Default top of each survey's scale, and its bottom.
@@ -76,8 +76,8 @@ class ResponseIn(_Record):
 
     external_id: Id
     survey: Literal["nps", "enps", "csat", "ces"]
-    score: int
     scale_max: int | None = Field(default=None, ge=2, le=100)
+    score: int
     comment: str | None = Field(default=None, max_length=10_000)
     customer_id: Id | None = None
     submitted_at: AwareDatetime
@@ -94,17 +94,25 @@ class ResponseIn(_Record):
     def _blank_comment(cls, value: str | None) -> str | None:
         return value or None
 
-    @model_validator(mode="after")
-    def _score_on_scale(self) -> ResponseIn:
-        top = self.scale_max if self.scale_max is not None else SCALE_MAX[self.survey]
-        if self.survey in ("nps", "enps") and top != 10:
-            raise ValueError(f"{self.survey} is always on 0–10; scale_max must be 10")
-        bottom = SCALE_MIN[self.survey]
-        if not bottom <= self.score <= top:
-            raise ValueError(
-                f"score {self.score} is outside the {self.survey} scale {bottom}–{top}"
-            )
-        return self
+    @field_validator("scale_max")
+    @classmethod
+    def _fixed_nps_scale(cls, value: int | None, info: ValidationInfo) -> int | None:
+        survey = info.data.get("survey")
+        if value is not None and survey in ("nps", "enps") and value != 10:
+            raise ValueError(f"{survey} is always on 0–10; scale_max must be 10")
+        return value
+
+    @field_validator("score")
+    @classmethod
+    def _score_on_scale(cls, value: int, info: ValidationInfo) -> int:
+        survey = info.data.get("survey")
+        if survey is None:
+            return value  # the survey itself was refused; that error is reported
+        top = info.data.get("scale_max") or SCALE_MAX[survey]
+        bottom = SCALE_MIN[survey]
+        if not bottom <= value <= top:
+            raise ValueError(f"score {value} is outside the {survey} scale {bottom}–{top}")
+        return value
 
     def row(self, source: str) -> dict[str, Any]:
         """The record as column values, with defaults applied and instants in UTC."""
@@ -144,13 +152,13 @@ class TicketIn(_Record):
     def _lower_channel(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @model_validator(mode="after")
-    def _in_order(self) -> TicketIn:
-        if self.first_response_at is not None and self.first_response_at < self.created_at:
-            raise ValueError("first_response_at is before created_at")
-        if self.resolved_at is not None and self.resolved_at < self.created_at:
-            raise ValueError("resolved_at is before created_at")
-        return self
+    @field_validator("first_response_at", "resolved_at")
+    @classmethod
+    def _after_creation(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        created = info.data.get("created_at")
+        if value is not None and created is not None and value < created:
+            raise ValueError(f"{info.field_name} is before created_at")
+        return value
 
     def row(self, source: str) -> dict[str, Any]:
         """The record as column values, with defaults applied and instants in UTC."""
