@@ -185,9 +185,7 @@ class CounterIn(_Record):
 
     name: Annotated[
         str,
-        StringConstraints(
-            strip_whitespace=True, to_lower=True, pattern=r"^[a-z][a-z0-9_.\-]{0,127}$"
-        ),
+        StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_.\-]{0,127}$"),
     ]
     value: float = Field(allow_inf_nan=False)
     at: AwareDatetime
@@ -195,6 +193,11 @@ class CounterIn(_Record):
     external_id: Id | None = None
     attributes: Attributes = Field(default_factory=dict)
     source: Source | None = None
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _lower_name(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     def row(self, source: str) -> dict[str, Any]:
         """The record as column values, with defaults applied and instants in UTC."""
