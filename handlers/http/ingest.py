@@ -55,7 +55,8 @@ def _error_items(exc: ValidationError, single: bool) -> list[dict[str, Any]]:
     items = []
     for error in exc.errors(include_url=False, include_context=False):
         loc = list(error["loc"])
-        index = None if single else loc.pop(0)
+        position = loc.pop(0) if loc else None
+        index = None if single else position
         field = ".".join(str(part) for part in loc) or None
         message = error["msg"].removeprefix("Value error, ")
         items.append({"index": index, "field": field, "message": message})
