@@ -50,7 +50,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    # psycopg prepares statements it sees often; PostgreSQL may then reuse one generic plan for
+    # every execution. Period windows (last-24h vs last-365d) and key look-ups inside a large
+    # import differ too much for that: a generic plan made a 100k-row import quadratic. Plan
+    # each execution for its own parameters instead.
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    connect_args.setdefault("options", "-c plan_cache_mode=force_custom_plan")
+    return create_engine(url, connect_args=connect_args, **kwargs)
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

@@ -55,6 +55,7 @@ def _insert(session: Session, table: Table) -> Any:
 
 
 def _existing_keys(session: Session, table: Table, keys: Sequence[tuple[str, str]]) -> set[Any]:
+    """Which (source, external_id) keys are stored already, read through the unique index."""
     found: set[Any] = set()
     by_source: dict[str, list[str]] = {}
     for source, external_id in keys:

@@ -1,0 +1,202 @@
+"""`kpibot import`: CSV and JSONL files, line numbers on errors, nothing half-written."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from bot import cli
+from handlers.imports import RowError, import_file
+from storage.db import SessionFactory, session_scope
+from storage.ingest import COUNTERS, RESPONSES, TICKETS, count_rows
+from storage.models import SurveyResponse, Ticket
+
+HEADER = ["external_id", "survey", "score", "submitted_at", "comment", "plan", "channel"]
+
+
+def write_csv(path: Path, rows: list[list[object]], header: list[str] = HEADER) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def nps_rows(count: int) -> list[list[object]]:
+    return [
+        [f"r{i}", "nps", i % 11, f"2026-10-{1 + i % 28:02d}T10:00:00Z", "", "pro", "email"]
+        for i in range(count)
+    ]
+
+
+def run(db_url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["import", *args, "--quiet"], env={"DATABASE_URL": db_url})
+    return result.exit_code, result.output
+
+
+def responses(factory: SessionFactory) -> int:
+    with session_scope(factory) as session:
+        return count_rows(session=session, table=RESPONSES)
+
+
+def test_csv_with_attribute_columns_and_reimport(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "answers.csv",
+        [
+            ["a1", "nps", 10, "2026-10-01T09:00:00+02:00", "Super, merci", "pro", "chat"],
+            ["a2", "CSAT", 2, "2026-10-01T09:00:00Z", 'multi\nline "quoted"', "free", ""],
+        ],
+    )
+    code, output = run(db_url, "responses", str(path))
+    assert code == 0, output
+    assert "2 rows imported (2 created, 0 updated)" in output
+    code, output = run(db_url, "responses", str(path))
+    assert "(0 created, 2 updated)" in output
+    with session_scope(session_factory) as session:
+        rows = {r.external_id: r for r in session.execute(select(SurveyResponse)).scalars()}
+    assert rows["a1"].attributes == {"plan": "pro", "channel": "chat"}
+    assert rows["a1"].source == "import"
+    assert rows["a1"].submitted_at.isoformat() == "2026-10-01T07:00:00+00:00"
+    assert rows["a2"].survey == "csat"
+    assert rows["a2"].comment == 'multi\nline "quoted"'
+    assert rows["a2"].attributes == {"plan": "free"}
+
+
+def test_bad_line_stops_with_its_number_and_keeps_nothing(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    rows = nps_rows(12_000)
+    rows[10_500][2] = 11  # the 10,501st record is on line 10,502 (the header is line 1)
+    path = write_csv(tmp_path / "big.csv", rows)
+    code, output = run(db_url, "responses", str(path))
+    assert code == 1
+    assert "line 10502, field 'score': score 11 is outside the nps scale 0–10" in output
+    assert "nothing of this file was imported" in output
+    assert responses(session_factory) == 0  # two batches had been written; both rolled back
+
+
+def test_line_numbers_count_multiline_fields(
+    tmp_path: Path, session_factory: SessionFactory
+) -> None:
+    path = write_csv(
+        tmp_path / "m.csv",
+        [
+            ["a1", "nps", 9, "2026-10-01T09:00:00Z", "one\ntwo\nthree", "pro", "chat"],
+            ["a2", "nps", 9, "2026-10-01T09:00:00", "", "pro", "chat"],
+        ],
+    )
+    with pytest.raises(RowError) as info:
+        import_file(sessions=session_factory, kind="responses", path=path)
+    assert (info.value.line, info.value.field) == (5, "submitted_at")
+
+
+def test_skip_invalid_writes_rejects_with_reasons(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    rows = nps_rows(10)
+    rows[3][1] = "smiley"
+    rows[7][3] = "2026-10-01 10:00"
+    path = write_csv(tmp_path / "some.csv", rows)
+    rejects = tmp_path / "rejected.csv"
+    code, output = run(db_url, "responses", str(path), "--skip-invalid", "--rejects", str(rejects))
+    assert code == 0, output
+    assert "8 rows imported" in output
+    assert "2 invalid rows skipped" in output
+    assert responses(session_factory) == 8
+    with rejects.open(newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert [(r["line"], r["field"]) for r in lines] == [("5", "survey"), ("9", "submitted_at")]
+    assert lines[0]["raw"].startswith("r3,smiley,3,")
+    assert "Input should be" in lines[0]["reason"]
+
+
+def test_jsonl_gzip_tickets_and_metrics(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    tickets = tmp_path / "tickets.jsonl.gz"
+    with gzip.open(tickets, "wt", encoding="utf-8") as handle:
+        for i in range(50):
+            ticket = {
+                "external_id": f"T{i}",
+                "created_at": "2026-10-01T08:00:00Z",
+                "resolved_at": "2026-10-01T10:00:00Z" if i % 2 else None,
+                "escalated": i % 5 == 0,
+                "channel": "email",
+                "attributes": {"priority": "high"},
+            }
+            handle.write(json.dumps(ticket) + "\n\n")
+    code, output = run(db_url, "tickets", str(tickets), "--source", "zendesk")
+    assert code == 0, output
+    metrics = tmp_path / "metrics.csv"
+    write_csv(
+        metrics,
+        [
+            ["sessions", 1000, "2026-10-01T00:00:00Z", ""],
+            ["customers", 90, "2026-10-01T00:00:00Z", "level"],
+        ],
+        header=["name", "value", "at", "kind"],
+    )
+    code, output = run(db_url, "metrics", str(metrics))
+    assert code == 0, output
+    with session_scope(session_factory) as session:
+        assert count_rows(session=session, table=TICKETS) == 50
+        assert count_rows(session=session, table=COUNTERS) == 2
+        sources = session.execute(select(Ticket.source).distinct()).scalars().all()
+        resolved = session.execute(
+            select(func.count()).where(Ticket.resolved_at.is_not(None))  # type: ignore[union-attr]
+        ).scalar_one()
+    assert sources == ["zendesk"]
+    assert resolved == 25
+
+
+def test_bad_json_line_and_unknown_format(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"external_id": "x"\n', encoding="utf-8")
+    code, output = run(db_url, "responses", str(path))
+    assert code == 1
+    assert "line 1: not valid JSON" in output
+    other = tmp_path / "r.txt"
+    other.write_text("x", encoding="utf-8")
+    code, output = run(db_url, "responses", str(other))
+    assert code == 2
+    assert "name it .csv or .jsonl" in output
+
+
+def test_json_attributes_column(session_factory: SessionFactory, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "a.csv",
+        [["x1", "ces", 6, "2026-10-01T09:00:00Z", '{"plan": "pro", "seats": 5}', "emea"]],
+        header=["external_id", "survey", "score", "submitted_at", "attributes", "region"],
+    )
+    import_file(sessions=session_factory, kind="responses", path=path)
+    with session_scope(session_factory) as session:
+        stored = session.execute(select(SurveyResponse)).scalar_one()
+    assert stored.attributes == {"plan": "pro", "seats": "5", "region": "emea"}
+
+
+@pytest.mark.slow
+def test_hundred_thousand_lines(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "100k.csv", nps_rows(100_000))
+    seen: list[int] = []
+    report = import_file(
+        sessions=session_factory, kind="responses", path=path, progress=seen.append
+    )
+    assert (report.rows, report.created, report.updated) == (100_000, 100_000, 0)
+    assert responses(session_factory) == 100_000
+    assert seen[-1] == path.stat().st_size
+    assert seen == sorted(seen)
+    with session_scope(session_factory) as session:
+        promoters = session.execute(
+            select(func.count()).where(SurveyResponse.score >= 9)  # type: ignore[arg-type]
+        ).scalar_one()
+    assert promoters == sum(1 for i in range(100_000) if i % 11 >= 9)
