@@ -107,7 +107,18 @@ def test_attributes_become_strings_and_bad_names_are_refused() -> None:
                 "attributes": {"bad name": "x"},
             }
         )
-    assert fields_at_fault(info.value) == ["attributes"]
+    assert fields_at_fault(info.value)[0].startswith("attributes.bad name")
+    with pytest.raises(ValidationError) as info:
+        ResponseIn.model_validate(
+            {
+                "external_id": "x",
+                "survey": "nps",
+                "score": 3,
+                "submitted_at": WHEN,
+                "attributes": {"plan": ["a", "b"]},
+            }
+        )
+    assert all(f.startswith("attributes.plan") for f in fields_at_fault(info.value))
 
 
 def test_unknown_fields_are_refused_not_dropped() -> None:
