@@ -68,7 +68,7 @@ def make_records(count: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def raw_rows(records: list[dict[str, Any]], sqlite_style: bool) -> list[tuple[Any, ...]]:
-    """The same records as driver parameters, converted the cheapest way a hand-written loader would."""
+    """The same records as driver parameters, converted as a hand-written loader would."""
     now = datetime.now(UTC)
     rows = []
     for r in records:
@@ -217,19 +217,30 @@ def write_csv(path: Path, records: list[dict[str, Any]]) -> None:
             )
 
 
+#: Runs a command and prints its peak RSS in KiB: a small parent, so that the measured child's
+#: peak is its own (a child forked straight from this process would count our pages too).
+_PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_import(url: str, path: Path) -> tuple[float, float]:
     """(seconds, peak RSS in MiB) of `kpibot import responses FILE` in a child process."""
     empty_table(url)
     env = {**os.environ, "DATABASE_URL": url}
     start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:  # the child execs kpibot, so its peak RSS is measured alone
-        os.execve(KPIBOT, [KPIBOT, "import", "responses", str(path), "--quiet"], env)
-    _, status, usage = os.wait4(pid, 0)
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_RSS, KPIBOT, "import", "responses", str(path), "--quiet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     elapsed = time.perf_counter() - start
-    if status != 0:
-        raise RuntimeError(f"kpibot import failed with status {status}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, int(done.stdout.split()[-1]) / 1024
 
 
 def write_big_csv(path: Path, lines: int) -> None:
