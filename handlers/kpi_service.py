@@ -1,0 +1,137 @@
+"""The one place a KPI question is answered: parse, resolve the period, run SQL, compute.
+
+The CLI, the HTTP API, the Slack commands and the digests all call `answer_text` or `answer`.
+It hands `kpis.engine` a runner backed by `storage.aggregate`, in one read-only session.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from handlers.deps import Deps
+from kpis.catalogue import CATALOGUE, Kpi, UnknownKpi, counter_sum, find_kpi, normalise
+from kpis.engine import compute
+from kpis.periods import Period, PeriodError, parse_period
+from kpis.plan import LevelResult, Levels, Scan, ScanResult
+from kpis.question import Question, QuestionError, parse_question
+from kpis.result import KpiResult
+from storage.aggregate import (
+    COLUMN_FILTERS,
+    attribute_names,
+    counter_exists,
+    run_levels,
+    run_scan,
+)
+from storage.db import session_scope
+
+__all__ = [
+    "CATALOGUE",
+    "KpiError",
+    "PeriodError",
+    "QuestionError",
+    "UnknownAttribute",
+    "UnknownKpi",
+    "answer",
+    "answer_text",
+    "resolve_kpi",
+]
+
+
+class UnknownAttribute(LookupError):
+    """A filter or grouping names an attribute no record has; `suggestions` are close ones."""
+
+    def __init__(self, name: str, known: list[str], suggestions: list[str]) -> None:
+        self.name = name
+        self.known = known
+        self.suggestions = suggestions
+        hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
+        super().__init__(f"unknown attribute '{name}'{hint}")
+
+
+#: Every error a question can raise for bad input (each has a clear message).
+KpiError = (UnknownKpi, PeriodError, QuestionError, UnknownAttribute)
+
+
+@dataclass
+class StorageRunner:
+    """Runs the engine's aggregate descriptions in one session."""
+
+    session: Session
+
+    def scan(self, scan: Scan) -> ScanResult:
+        """Counts, sums and percentiles per window and group, in SQL."""
+        return run_scan(session=self.session, scan=scan)
+
+    def levels(self, levels: Levels) -> LevelResult:
+        """Latest level readings per instant and group, in SQL."""
+        return run_levels(session=self.session, levels=levels)
+
+
+def _sources(kpi: Kpi) -> set[str]:
+    from kpis.formulas import ScanNeed
+
+    needs: list[ScanNeed] = kpi.formula.scans(())
+    sources: set[str] = {need.source for need in needs}
+    if kpi.formula.levels():
+        sources.add("counters")
+    return sources
+
+
+def resolve_kpi(session: Session, text: str) -> Kpi:
+    """The catalogue's KPI, or any stored counter's sum; UnknownKpi otherwise."""
+    try:
+        return find_kpi(text)
+    except UnknownKpi:
+        name = normalise(text).replace("-", "_")
+        if counter_exists(session=session, name=name):
+            return counter_sum(name)
+        raise
+
+
+def _check_names(session: Session, kpi: Kpi, question: Question) -> None:
+    names = [f.name for f in question.filters]
+    if question.group_by:
+        names.append(question.group_by)
+    if not names:
+        return
+    for source in _sources(kpi):
+        columns = COLUMN_FILTERS[source]
+        unknown = [n for n in names if n not in columns]
+        if not unknown:
+            continue
+        attributes = attribute_names(session=session, source=source)
+        for name in unknown:
+            if name not in attributes:
+                known = sorted(columns | attributes)
+                close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+                raise UnknownAttribute(name, known, close)
+
+
+def answer(
+    *, deps: Deps, question: Question, tz: str | None = None, now: datetime | None = None
+) -> KpiResult:
+    """Answer a parsed question (raises one of `KpiError` on bad input)."""
+    zone = ZoneInfo(tz or deps.settings.timezone)
+    instant = now or deps.clock()
+    period: Period = parse_period(question.period, now=instant, tz=zone)
+    with session_scope(deps.sessions) as session:
+        kpi = resolve_kpi(session, question.kpi)
+        _check_names(session, kpi, question)
+        return compute(kpi=kpi, period=period, question=question, runner=StorageRunner(session))
+
+
+def answer_text(
+    *,
+    deps: Deps,
+    text: str,
+    kpi: str | None = None,
+    tz: str | None = None,
+    now: datetime | None = None,
+) -> KpiResult:
+    """Answer `nps last-30d plan=enterprise by channel` (or the text after `/nps`, with kpi)."""
+    return answer(deps=deps, question=parse_question(text, kpi=kpi), tz=tz, now=now)

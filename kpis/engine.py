@@ -1,0 +1,189 @@
+"""The engine: from a KPI, a period and a question to a `KpiResult`.
+
+It asks a `Runner` (storage, wired in by the handlers) for the aggregates the KPI's formula
+needs, as `kpis.plan` data, and turns the numbers into figures. Groups are ranked by their
+current n; the largest `top` are kept and the rest are pooled into "other" (counts and sums
+added, percentiles recomputed by the database over the pooled rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from kpis.catalogue import Kpi
+from kpis.formulas import Formula
+from kpis.periods import Period
+from kpis.plan import OTHER, LevelResult, Levels, Scan, ScanResult
+from kpis.question import Question
+from kpis.result import Figure, GroupFigure, KpiResult
+
+NONE_LABEL = "(none)"
+OTHER_LABEL = "other"
+
+Numbers = dict[str, float | None]
+Table = dict[str | None, dict[int, Numbers]]
+
+
+class Runner(Protocol):
+    """Runs aggregate descriptions in the database and returns plain numbers."""
+
+    def scan(self, scan: Scan) -> ScanResult:
+        """Counts, sums and percentiles per window and group."""
+        ...
+
+    def levels(self, levels: Levels) -> LevelResult:
+        """Level-counter readings per instant and group."""
+        ...
+
+
+def _merge(into: Table, key: str | None, index: int, numbers: Mapping[str, float | None]) -> None:
+    into.setdefault(key, {}).setdefault(index, {}).update(numbers)
+
+
+def _additive(name: str) -> bool:
+    return "@" not in name
+
+
+def _pool(rows: list[dict[int, Numbers]], windows: int) -> dict[int, Numbers]:
+    pooled: dict[int, Numbers] = {}
+    for index in range(windows):
+        total: Numbers = {}
+        for row in rows:
+            for name, value in row.get(index, {}).items():
+                if not _additive(name):
+                    continue
+                if value is None:
+                    total.setdefault(name, None)
+                else:
+                    total[name] = (total.get(name) or 0.0) + value
+        pooled[index] = total
+    return pooled
+
+
+def _fetch(
+    formula: Formula,
+    question: Question,
+    period: Period,
+    runner: Runner,
+    group_by: str | None,
+    keep: tuple[str | None, ...] | None,
+    additive: bool,
+) -> Table:
+    """Run the formula's scans and level reads for the current and previous windows."""
+    windows = (period.current, period.previous)
+    table: Table = {}
+    for need in formula.scans(windows):
+        span = need.windows or windows
+        if additive and need.measures:
+            result = runner.scan(
+                Scan(
+                    need.source,
+                    need.time_column,
+                    span,
+                    need.measures,
+                    (),
+                    question.filters,
+                    group_by,
+                )
+            )
+            for key, by_window in result.items():
+                for index, numbers in by_window.items():
+                    _merge(table, key, index, numbers)
+        if not additive and need.percentiles:
+            result = runner.scan(
+                Scan(
+                    need.source,
+                    need.time_column,
+                    span,
+                    (),
+                    need.percentiles,
+                    question.filters,
+                    group_by,
+                    keep,
+                )
+            )
+            for key, by_window in result.items():
+                for index, numbers in by_window.items():
+                    _merge(table, key, index, numbers)
+    if additive:
+        for level in formula.levels():
+            instants = tuple(w.start if level.at == "start" else w.end for w in windows)
+            readings = runner.levels(Levels(level.counter, instants, question.filters, group_by))
+            for key, by_instant in readings.items():
+                for index, value in by_instant.items():
+                    _merge(table, key, index, {level.name: value})
+    return table
+
+
+def compute(*, kpi: Kpi, period: Period, question: Question, runner: Runner) -> KpiResult:
+    """Answer one question: figures for the period and the previous one, and per group."""
+    formula = kpi.formula
+    group_by = question.group_by
+    additive = _fetch(formula, question, period, runner, group_by, None, True)
+    overall_percentiles = _fetch(formula, question, period, runner, None, None, False)
+    totals = additive.get(None, {}) if group_by is None else _pool(list(additive.values()), 2)
+    for index, numbers in overall_percentiles.get(None, {}).items():
+        totals.setdefault(index, {}).update(numbers)
+    current = formula.figure(totals.get(0, {}), 0)
+    previous = formula.figure(totals.get(1, {}), 1)
+    delta = (
+        None if current.value is None or previous.value is None else current.value - previous.value
+    )
+    significant = (
+        None if delta is None else formula.significant(totals.get(0, {}), totals.get(1, {}))
+    )
+    groups: tuple[GroupFigure, ...] = ()
+    if group_by is not None:
+        groups = _groups(formula, question, period, runner, additive)
+    return KpiResult(
+        key=kpi.key,
+        name=kpi.name_en,
+        unit=kpi.unit,
+        direction=kpi.direction,
+        period=period,
+        current=current,
+        previous=previous,
+        delta=delta,
+        significant=significant,
+        filters=question.filters,
+        group_by=group_by,
+        groups=groups,
+    )
+
+
+def _groups(
+    formula: Formula, question: Question, period: Period, runner: Runner, additive: Table
+) -> tuple[GroupFigure, ...]:
+    sizes: list[tuple[int, str | None]] = []
+    for key, by_window in additive.items():
+        figure = formula.figure(by_window.get(0, {}), 0)
+        sizes.append((figure.n, key))
+    sizes.sort(key=lambda item: (-item[0], "" if item[1] is None else item[1]))
+    kept = [key for n, key in sizes[: question.top] if n > 0]
+    rest = [key for n, key in sizes if key not in kept and n > 0]
+    table: Table = {key: additive[key] for key in kept}
+    if rest:
+        table[OTHER] = _pool([additive[key] for key in rest], 2)
+    percentiles = _fetch(formula, question, period, runner, question.group_by, tuple(kept), False)
+    for key, by_window in percentiles.items():
+        target = key if key in table else (OTHER if rest else None)
+        if target is None or target not in table:
+            continue
+        for index, numbers in by_window.items():
+            table[target].setdefault(index, {}).update(numbers)
+    out = []
+    for key in [*kept, *([OTHER] if rest else [])]:
+        by_window = table[key]
+        label = OTHER_LABEL if key == OTHER else NONE_LABEL if key is None else key
+        out.append(
+            GroupFigure(
+                label,
+                formula.figure(by_window.get(0, {}), 0),
+                formula.figure(by_window.get(1, {}), 1),
+            )
+        )
+    return tuple(out)
+
+
+__all__ = ["Figure", "Runner", "compute"]

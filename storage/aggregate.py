@@ -1,0 +1,445 @@
+"""Turns an aggregate description into one SQL statement and returns plain numbers.
+
+The description is plain data (see the protocols below; `kpis.plan` builds it): measures over a
+record source for several windows at once, optionally grouped, plus percentiles and level reads.
+Everything is computed in the database:
+- counts and sums: one statement of conditional aggregates over the union of the windows, so the
+  current and previous periods come from one range scan on the time index;
+- percentiles: `percentile_cont … WITHIN GROUP` on PostgreSQL; on SQLite, exact order statistics
+  with window functions (`row_number()` over the sorted values, interpolated as
+  `percentile_cont` does), which return only the two rows around each quantile;
+- levels: the latest reading of each series (source + attribute set) at or before an instant,
+  summed per group.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Table,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from storage.db import custom_plans
+from storage.models import Counter, SurveyResponse, Ticket
+
+OTHER = "\x00other"
+
+ScanResult = dict[str | None, dict[int, dict[str, float | None]]]
+LevelResult = dict[str | None, dict[int, float | None]]
+
+
+class WindowLike(Protocol):
+    """A half-open span `[start, end)` of aware instants."""
+
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+
+
+class CondLike(Protocol):
+    """A condition on one column (`value` may name another column plus an offset)."""
+
+    @property
+    def column(self) -> str: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def value(self) -> Any: ...
+
+
+class ExprLike(Protocol):
+    """A column, or the seconds from column `minus` to column `column`."""
+
+    @property
+    def column(self) -> str: ...
+    @property
+    def minus(self) -> str | None: ...
+
+
+class MeasureLike(Protocol):
+    """count / sum / sumsq of an expression over the rows meeting every condition."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def expr(self) -> ExprLike | None: ...
+    @property
+    def where(self) -> Sequence[CondLike]: ...
+
+
+class PercentilesLike(Protocol):
+    """Exact percentiles of an expression."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def expr(self) -> ExprLike: ...
+    @property
+    def quantiles(self) -> Sequence[float]: ...
+    @property
+    def where(self) -> Sequence[CondLike]: ...
+
+
+class FilterLike(Protocol):
+    """`name=value`, or `name!=value` when negated."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def negate(self) -> bool: ...
+
+
+class ScanLike(Protocol):
+    """Measures over one source and time column, per window and group."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def time_column(self) -> str: ...
+    @property
+    def windows(self) -> Sequence[WindowLike]: ...
+    @property
+    def measures(self) -> Sequence[MeasureLike]: ...
+    @property
+    def percentiles(self) -> Sequence[PercentilesLike]: ...
+    @property
+    def filters(self) -> Sequence[FilterLike]: ...
+    @property
+    def group_by(self) -> str | None: ...
+    @property
+    def keep_groups(self) -> Sequence[str | None] | None: ...
+
+
+class LevelsLike(Protocol):
+    """Latest level-counter values at or before instants."""
+
+    @property
+    def counter(self) -> str: ...
+    @property
+    def instants(self) -> Sequence[datetime]: ...
+    @property
+    def filters(self) -> Sequence[FilterLike]: ...
+    @property
+    def group_by(self) -> str | None: ...
+    @property
+    def keep_groups(self) -> Sequence[str | None] | None: ...
+
+
+def _table(model: type[Any]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+TABLES: dict[str, Table] = {
+    "responses": _table(SurveyResponse),
+    "tickets": _table(Ticket),
+    "counters": _table(Counter),
+}
+
+#: Names that filter and group on a record's own column rather than on its attributes.
+COLUMN_FILTERS: dict[str, frozenset[str]] = {
+    "responses": frozenset({"survey", "customer_id", "source"}),
+    "tickets": frozenset({"channel", "team", "agent", "customer_id", "source"}),
+    "counters": frozenset({"name", "kind", "source"}),
+}
+
+
+class UnknownColumn(ValueError):
+    """A description named a column the source does not have."""
+
+
+def _column(table: Table, name: str) -> ColumnElement[Any]:
+    if name not in table.c:
+        raise UnknownColumn(f"{table.name} has no column {name!r}")
+    return table.c[name]
+
+
+def _seconds(
+    dialect: str, end: ColumnElement[Any], start: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    if dialect == "sqlite":
+        # julianday is a float of days: keep whole milliseconds, as the stored text has.
+        return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
+    return func.extract("epoch", end - start)
+
+
+def _expr(dialect: str, table: Table, expr: ExprLike) -> ColumnElement[Any]:
+    column = _column(table, expr.column)
+    if expr.minus is not None:
+        return _seconds(dialect, column, _column(table, expr.minus))
+    return cast(column, Float)
+
+
+def _cond(table: Table, cond: CondLike) -> ColumnElement[bool]:
+    column = _column(table, cond.column)
+    if cond.op == "null":
+        return column.is_(None)
+    if cond.op == "notnull":
+        return column.is_not(None)
+    if cond.op == "null_or>=":
+        return or_(column.is_(None), column >= cond.value)
+    value: Any = cond.value
+    if hasattr(value, "column") and hasattr(value, "offset"):
+        value = _column(table, value.column) + value.offset
+    elif isinstance(value, bool):
+        value = true() if value else false()
+    operators = {
+        "=": column.__eq__,
+        "!=": column.__ne__,
+        "<": column.__lt__,
+        "<=": column.__le__,
+        ">": column.__gt__,
+        ">=": column.__ge__,
+    }
+    if cond.op not in operators:
+        raise ValueError(f"unknown operator {cond.op!r}")
+    result: ColumnElement[bool] = operators[cond.op](value)
+    return result
+
+
+def _conds(table: Table, conds: Sequence[CondLike]) -> list[ColumnElement[bool]]:
+    return [_cond(table, c) for c in conds]
+
+
+def dimension(source: str, name: str) -> ColumnElement[Any]:
+    """The value a filter or grouping reads: the record's own column, else its attribute."""
+    table = TABLES[source]
+    if name in COLUMN_FILTERS[source]:
+        return table.c[name]
+    attribute: ColumnElement[Any] = table.c.attributes[name].as_string()
+    return attribute
+
+
+def _filters(source: str, filters: Sequence[FilterLike]) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    for f in filters:
+        value = func.lower(dimension(source, f.name))
+        wanted = f.value.lower()
+        out.append(or_(value.is_(None), value != wanted) if f.negate else value == wanted)
+    return out
+
+
+def _group(
+    source: str, group_by: str | None, keep: Sequence[str | None] | None
+) -> ColumnElement[Any] | None:
+    if group_by is None:
+        return None
+    key = dimension(source, group_by)
+    if keep is None:
+        return key
+    kept = [k for k in keep if k is not None]
+    null_key = null() if None in keep else literal(OTHER)
+    return case((key.is_(None), null_key), (key.in_(kept), key), else_=literal(OTHER))
+
+
+def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
+    """Counts, sums and percentiles for every window (and group) of a scan, computed in SQL."""
+    dialect = session.get_bind().dialect.name
+    table = TABLES[scan.source]
+    time = _column(table, scan.time_column)
+    windows = list(scan.windows)
+    in_window = [and_(time >= w.start, time < w.end) for w in windows]
+    scope = [
+        time >= min(w.start for w in windows),
+        time < max(w.end for w in windows),
+        *_filters(scan.source, scan.filters),
+    ]
+    group = _group(scan.source, scan.group_by, scan.keep_groups)
+    result: ScanResult = {}
+    with custom_plans(session):
+        if scan.measures:
+            columns: list[ColumnElement[Any]] = []
+            labels: list[tuple[int, str]] = []
+            for wi, window_cond in enumerate(in_window):
+                for m in scan.measures:
+                    conds = [window_cond, *_conds(table, m.where)]
+                    if m.op == "count":
+                        agg = func.sum(case((and_(*conds), 1), else_=0))
+                    else:
+                        assert m.expr is not None, f"{m.name}: {m.op} needs an expression"
+                        value = _expr(dialect, table, m.expr)
+                        if m.op == "sumsq":
+                            value = value * value
+                        agg = func.sum(case((and_(*conds, value.is_not(None)), value), else_=None))
+                    columns.append(agg.label(f"m{len(labels)}"))
+                    labels.append((wi, m.name))
+            group_cols = [] if group is None else [group.label("g")]
+            stmt = select(*group_cols, *columns).select_from(table).where(*scope)
+            if group is not None:
+                stmt = stmt.group_by(group)
+            for row in session.execute(stmt):
+                key = row[0] if group is not None else None
+                offset = 1 if group is not None else 0
+                slots = result.setdefault(key, {})
+                for index, (wi, name) in enumerate(labels):
+                    raw = row[offset + index]
+                    slots.setdefault(wi, {})[name] = None if raw is None else float(raw)
+            for slots in result.values():
+                for wi in range(len(windows)):
+                    bucket = slots.setdefault(wi, {})
+                    for m in scan.measures:
+                        if m.op == "count":
+                            bucket[m.name] = bucket.get(m.name) or 0.0
+        for spec in scan.percentiles:
+            for wi, window_cond in enumerate(in_window):
+                values = _percentiles(session, dialect, table, spec, [window_cond, *scope], group)
+                for key, by_q in values.items():
+                    bucket = result.setdefault(key, {}).setdefault(wi, {})
+                    for q, v in by_q.items():
+                        bucket[f"{spec.name}@{q}"] = v
+    return result
+
+
+def _percentiles(
+    session: Session,
+    dialect: str,
+    table: Table,
+    spec: PercentilesLike,
+    scope: list[ColumnElement[bool]],
+    group: ColumnElement[Any] | None,
+) -> dict[str | None, dict[float, float | None]]:
+    value = _expr(dialect, table, spec.expr)
+    where = [*scope, *_conds(table, spec.where), value.is_not(None)]
+    out: dict[str | None, dict[float, float | None]] = {}
+    quantiles = list(spec.quantiles)
+    if dialect == "postgresql":
+        aggs = [
+            func.percentile_cont(q).within_group(value).label(f"q{i}")
+            for i, q in enumerate(quantiles)
+        ]
+        group_cols = [] if group is None else [group.label("g")]
+        stmt = select(*group_cols, *aggs).select_from(table).where(*where)
+        if group is not None:
+            stmt = stmt.group_by(group)
+        for row in session.execute(stmt):
+            key = row[0] if group is not None else None
+            offset = 1 if group is not None else 0
+            out[key] = {
+                q: None if row[offset + i] is None else float(row[offset + i])
+                for i, q in enumerate(quantiles)
+            }
+        return out
+    # SQLite: rank the values, keep only the rows on either side of each quantile's position.
+    g = group if group is not None else literal(0)
+    inner = (
+        select(
+            g.label("g"),
+            value.label("x"),
+            func.row_number().over(partition_by=g, order_by=value).label("rn"),
+            func.count().over(partition_by=g).label("cnt"),
+        )
+        .select_from(table)
+        .where(*where)
+        .subquery()
+    )
+    picks = []
+    for q in quantiles:
+        base = cast((inner.c.cnt - 1) * q, Integer) + 1
+        picks.extend([inner.c.rn == base, inner.c.rn == base + 1])
+    stmt = select(inner.c.g, inner.c.rn, inner.c.cnt, inner.c.x).where(or_(*picks))
+    ranked: dict[Any, dict[int, float]] = {}
+    counts: dict[Any, int] = {}
+    for key, rn, cnt, x in session.execute(stmt):
+        ranked.setdefault(key, {})[int(rn)] = float(x)
+        counts[key] = int(cnt)
+    for key, by_rank in ranked.items():
+        n = counts[key]
+        values: dict[float, float | None] = {}
+        for q in quantiles:
+            position = (n - 1) * q
+            below = math.floor(position)
+            low = by_rank[below + 1]
+            high = by_rank.get(below + 2, low)
+            values[q] = low + (position - below) * (high - low)
+        out[None if group is None else key] = values
+    return out
+
+
+def run_levels(*, session: Session, levels: LevelsLike) -> LevelResult:
+    """The latest reading of each series of a level counter at or before each instant, summed."""
+    table = TABLES["counters"]
+    group = _group("counters", levels.group_by, levels.keep_groups)
+    result: LevelResult = {}
+    series = [table.c.source, table.c.attributes]
+    with custom_plans(session):
+        for index, instant in enumerate(levels.instants):
+            g = group if group is not None else literal(0)
+            inner = (
+                select(
+                    g.label("g"),
+                    table.c.value,
+                    func.row_number()
+                    .over(partition_by=series, order_by=[table.c.at.desc(), table.c.id.desc()])
+                    .label("rn"),
+                )
+                .where(
+                    table.c.name == levels.counter,
+                    table.c.kind == "level",
+                    table.c.at <= instant,
+                    *_filters("counters", levels.filters),
+                )
+                .subquery()
+            )
+            stmt = (
+                select(inner.c.g, func.sum(inner.c.value))
+                .where(inner.c.rn == 1)
+                .group_by(inner.c.g)
+            )
+            for key, total in session.execute(stmt):
+                slot = result.setdefault(None if group is None else key, {})
+                slot[index] = None if total is None else float(total)
+    for slots in result.values():
+        for index in range(len(levels.instants)):
+            slots.setdefault(index, None)
+    return result
+
+
+def attribute_names(*, session: Session, source: str, sample: int = 10_000) -> set[str]:
+    """Attribute names seen in the newest `sample` records of a source (to explain bad filters)."""
+    table = TABLES[source]
+    dialect = session.get_bind().dialect.name
+    recent = select(table.c.attributes).order_by(table.c.id.desc()).limit(sample).subquery()
+    if dialect == "postgresql":
+        stmt = select(func.jsonb_object_keys(recent.c.attributes)).distinct()
+    else:
+        each = func.json_each(recent.c.attributes).table_valued("key")
+        stmt = select(each.c.key).select_from(recent).join(each, true()).distinct()
+    return {str(name) for (name,) in session.execute(stmt)}
+
+
+def distinct_values(*, session: Session, source: str, name: str, limit: int = 50) -> list[str]:
+    """Some values a dimension takes (for suggestions)."""
+    key = dimension(source, name)
+    stmt = select(key).where(key.is_not(None)).distinct().limit(limit)
+    return sorted(str(v) for (v,) in session.execute(stmt))
+
+
+def counter_exists(*, session: Session, name: str) -> bool:
+    """Whether any observation of this counter is stored."""
+    table = TABLES["counters"]
+    stmt = select(table.c.id).where(table.c.name == name).limit(1)
+    return session.execute(stmt).first() is not None
