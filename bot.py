@@ -198,6 +198,34 @@ def import_command(
             click.echo(f"  {error}", err=True)
 
 
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--tz", help="Timezone of the period (default: KPIBOT_TIMEZONE).")
+def kpi(words: tuple[str, ...], as_json: bool, tz: str | None) -> None:
+    """Answer a KPI question: `kpibot kpi nps last-30d plan=enterprise by channel`."""
+    import json
+
+    from handlers.cli_render import render
+    from handlers.formatting import to_json
+    from handlers.kpi_service import KpiError, answer_text
+
+    settings = load_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    deps = build_deps(settings)
+    try:
+        result = answer_text(deps=deps, text=" ".join(words), tz=tz)
+    except KpiError as exc:
+        raise click.UsageError(str(exc)) from exc
+    finally:
+        deps.engine.dispose()
+    if as_json:
+        click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render(result, currency=settings.currency, language=settings.language))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="kpibot")

@@ -24,7 +24,8 @@ def create_api(deps: Deps) -> FastAPI:
             return JSONResponse({"status": "ok", "database": "ok"})
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
-    from handlers.http import ingest
+    from handlers.http import ingest, kpis
 
     app.include_router(ingest.router(deps))
+    app.include_router(kpis.router(deps))
     return app

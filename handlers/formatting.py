@@ -1,0 +1,165 @@
+"""How figures read to people, in English or French: values, deltas, durations, money.
+
+Rounding happens here, once, half away from zero. Used by the terminal, Slack and digests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kpis.result import Figure, KpiResult
+from kpis.stats import round_half_away
+
+ARROWS = {True: "▲", False: "▼", None: "▶"}
+
+
+def number(value: float, digits: int = 0, language: str = "en") -> str:
+    """`1,234.5` in English, `1 234,5` in French (narrow no-break space for thousands)."""
+    rounded = round_half_away(value, digits)
+    text = f"{rounded:,.{digits}f}"
+    if language == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text
+
+
+def duration(seconds: float, language: str = "en") -> str:
+    """`45 s`, `14 min`, `2 h 14 min`, `3 d 4 h` (`j` for days in French)."""
+    total = int(round_half_away(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, _ = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    day = "j" if language == "fr" else "d"
+    return f"{days} {day} {hours} h" if hours else f"{days} {day}"
+
+
+def money(value: float, currency: str, language: str = "en") -> str:
+    """`€1,234.50` / `1 234,50 €` (symbols for EUR, USD, GBP; the code otherwise)."""
+    symbol = {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency.upper(), currency.upper() + " ")
+    digits = 2 if abs(value) < 10_000 else 0
+    amount = number(value, digits, language)
+    if language == "fr":
+        return f"{amount}\u00a0{symbol.strip()}"
+    return f"{symbol}{amount}" if len(symbol) == 1 else f"{amount} {symbol.strip()}"
+
+
+def value(
+    result_unit: str, figure_value: float, currency: str = "EUR", language: str = "en"
+) -> str:
+    """A KPI value formatted for its unit."""
+    if result_unit == "nps":
+        rounded = round_half_away(figure_value)
+        return f"{'+' if rounded > 0 else ''}{number(rounded, 0, language)}"
+    if result_unit == "percent":
+        return (
+            f"{number(figure_value, 1, language)}\u00a0%"
+            if language == "fr"
+            else (f"{number(figure_value, 1, language)}%")
+        )
+    if result_unit == "seconds":
+        return duration(figure_value, language)
+    if result_unit == "money":
+        return money(figure_value, currency, language)
+    if result_unit == "count":
+        return number(figure_value, 0, language)
+    if result_unit == "score":
+        return number(figure_value, 2, language)
+    return number(figure_value, 2, language)
+
+
+def delta(result: KpiResult, currency: str = "EUR", language: str = "en") -> str:
+    """`▲ +4 pts` / `▼ −12 min`, in the unit of the KPI."""
+    if result.delta is None:
+        return ""
+    change = result.delta
+    arrow = ARROWS[change > 0] if change != 0 else ARROWS[None]
+    sign = "+" if change > 0 else "−" if change < 0 else "±"
+    size = abs(change)
+    if result.unit in ("nps", "percent"):
+        unit = " pts" if language == "en" else "\u00a0pts"
+        digits = 0 if result.unit == "nps" else 1
+        return f"{arrow} {sign}{number(size, digits, language)}{unit}"
+    if result.unit == "seconds":
+        return f"{arrow} {sign}{duration(size, language)}"
+    if result.unit == "money":
+        return f"{arrow} {sign}{money(size, currency, language)}"
+    digits = 0 if result.unit == "count" else 2
+    return f"{arrow} {sign}{number(size, digits, language)}"
+
+
+def verdict(result: KpiResult, language: str = "en") -> str:
+    """`better`, `worse` or `no change`, respecting the KPI's direction, and significance."""
+    improved = result.improved
+    words = {
+        "en": {True: "better", False: "worse", None: "no change"},
+        "fr": {True: "mieux", False: "moins bien", None: "stable"},
+    }[language]
+    text = words[improved]
+    if result.delta is None or result.direction is None:
+        return "" if result.delta is None else ("changed" if language == "en" else "variation")
+    if result.significant is False:
+        text += ", not significant" if language == "en" else ", non significatif"
+    elif result.significant:
+        text += ", significant" if language == "en" else ", significatif"
+    return text
+
+
+def figure_text(unit: str, figure: Figure, currency: str = "EUR", language: str = "en") -> str:
+    """The figure's value, or why there is none."""
+    if figure.value is None:
+        return figure.reason or "—"
+    return value(unit, figure.value, currency, language)
+
+
+def to_json(result: KpiResult) -> dict[str, Any]:
+    """The result as the KPI API returns it (exact floats; `end` exclusive)."""
+
+    def figure(f: Figure) -> dict[str, Any]:
+        out: dict[str, Any] = {"value": f.value, "n": f.n}
+        if f.reason:
+            out["reason"] = f.reason
+        if f.parts:
+            out["parts"] = f.parts
+        if f.ci is not None:
+            out["ci"] = {"low": f.ci.low, "high": f.ci.high}
+        return out
+
+    body: dict[str, Any] = {
+        "key": result.key,
+        "name": result.name,
+        "unit": result.unit,
+        "direction": result.direction,
+        "period": {
+            "label": result.period.label,
+            "start": result.period.current.start.isoformat(),
+            "end": result.period.current.end.isoformat(),
+            "timezone": result.period.tz,
+        },
+        **figure(result.current),
+        "previous": {
+            **figure(result.previous),
+            "start": result.period.previous.start.isoformat(),
+            "end": result.period.previous.end.isoformat(),
+        },
+        "delta": result.delta,
+        "significant": result.significant,
+        "low_sample": result.low_sample,
+        "filters": [{"name": f.name, "value": f.value, "negate": f.negate} for f in result.filters],
+    }
+    if result.group_by is not None:
+        body["by"] = result.group_by
+        body["groups"] = [
+            {
+                "key": g.key,
+                **figure(g.figure),
+                "previous": None if g.previous is None else figure(g.previous),
+                "delta": g.delta,
+            }
+            for g in result.groups
+        ]
+    return body
