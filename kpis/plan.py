@@ -99,7 +99,7 @@ class Levels:
 
 
 #: The key storage uses for rows folded into "other".
-OTHER = "\x00other"
+OTHER = "__kpibot_other__"
 
 #: Storage's answer to a Scan: {group: {window index: {measure or "name@q": number}}}.
 ScanResult = dict[str | None, dict[int, dict[str, float | None]]]

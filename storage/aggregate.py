@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from storage.db import custom_plans
 from storage.models import Counter, SurveyResponse, Ticket
 
-OTHER = "\x00other"
+OTHER = "__kpibot_other__"
 
 ScanResult = dict[str | None, dict[int, dict[str, float | None]]]
 LevelResult = dict[str | None, dict[int, float | None]]
