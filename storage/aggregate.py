@@ -14,6 +14,7 @@ Everything is computed in the database:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -272,38 +273,7 @@ def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
     result: ScanResult = {}
     with custom_plans(session):
         if scan.measures:
-            columns: list[ColumnElement[Any]] = []
-            labels: list[tuple[int, str]] = []
-            for wi, window_cond in enumerate(in_window):
-                for m in scan.measures:
-                    conds = [window_cond, *_conds(table, m.where)]
-                    if m.op == "count":
-                        agg = func.sum(case((and_(*conds), 1), else_=0))
-                    else:
-                        assert m.expr is not None, f"{m.name}: {m.op} needs an expression"
-                        value = _expr(dialect, table, m.expr)
-                        if m.op == "sumsq":
-                            value = value * value
-                        agg = func.sum(case((and_(*conds, value.is_not(None)), value), else_=None))
-                    columns.append(agg.label(f"m{len(labels)}"))
-                    labels.append((wi, m.name))
-            group_cols = [] if group is None else [group.label("g")]
-            stmt = select(*group_cols, *columns).select_from(table).where(*scope)
-            if group is not None:
-                stmt = stmt.group_by(group)
-            for row in session.execute(stmt):
-                key = row[0] if group is not None else None
-                offset = 1 if group is not None else 0
-                slots = result.setdefault(key, {})
-                for index, (wi, name) in enumerate(labels):
-                    raw = row[offset + index]
-                    slots.setdefault(wi, {})[name] = None if raw is None else float(raw)
-            for slots in result.values():
-                for wi in range(len(windows)):
-                    bucket = slots.setdefault(wi, {})
-                    for m in scan.measures:
-                        if m.op == "count":
-                            bucket[m.name] = bucket.get(m.name) or 0.0
+            _measures(session, dialect, table, scan, windows, scope, group, result)
         for spec in scan.percentiles:
             for wi, window_cond in enumerate(in_window):
                 values = _percentiles(session, dialect, table, spec, [window_cond, *scope], group)
@@ -312,6 +282,93 @@ def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
                     for q, v in by_q.items():
                         bucket[f"{spec.name}@{q}"] = v
     return result
+
+
+def _disjoint(windows: Sequence[WindowLike]) -> bool:
+    ordered = sorted(windows, key=lambda w: w.start)
+    return all(a.end <= b.start for a, b in itertools.pairwise(ordered))
+
+
+def _measures(
+    session: Session,
+    dialect: str,
+    table: Table,
+    scan: ScanLike,
+    windows: Sequence[WindowLike],
+    scope: list[ColumnElement[bool]],
+    group: ColumnElement[Any] | None,
+    result: ScanResult,
+) -> None:
+    """One statement of conditional aggregates for every measure, window and group.
+
+    Conditions every measure shares go to WHERE. Disjoint windows (a period and the one before)
+    become a GROUP BY on the window a row falls in, so each measure is one aggregate; windows
+    that overlap (a backlog at two instants) get one aggregate per window instead.
+    """
+    time = _column(table, scan.time_column)
+    measures = list(scan.measures)
+    shared = [c for c in measures[0].where if all(c in m.where for m in measures[1:])]
+    where = [*scope, *_conds(table, shared)]
+    bucketed = _disjoint(windows)
+    slices: list[tuple[int | None, ColumnElement[bool] | None]]
+    if bucketed:
+        bucket = case(
+            *[(and_(time >= w.start, time < w.end), i) for i, w in enumerate(windows)],
+            else_=None,
+        )
+        slices = [(None, None)]
+    else:
+        slices = [(i, and_(time >= w.start, time < w.end)) for i, w in enumerate(windows)]
+    columns: list[ColumnElement[Any]] = []
+    labels: list[tuple[int | None, str]] = []
+    for wi, window_cond in slices:
+        for m in measures:
+            conds = [c for c in _conds(table, [c for c in m.where if c not in shared])]
+            if window_cond is not None:
+                conds.insert(0, window_cond)
+            if m.op == "count":
+                agg = func.sum(case((and_(*conds), 1), else_=0)) if conds else func.count()
+            else:
+                assert m.expr is not None, f"{m.name}: {m.op} needs an expression"
+                value = _expr(dialect, table, m.expr)
+                if m.op == "sumsq":
+                    value = value * value
+                agg = (
+                    func.sum(case((and_(*conds), value), else_=None)) if conds else func.sum(value)
+                )
+            columns.append(agg.label(f"m{len(labels)}"))
+            labels.append((wi, m.name))
+    keys: list[ColumnElement[Any]] = []
+    if group is not None:
+        keys.append(group.label("g"))
+    if bucketed:
+        keys.append(bucket.label("w"))
+    stmt = select(*keys, *columns).select_from(table).where(*where)
+    if keys:
+        stmt = stmt.group_by(*keys)
+    for row in session.execute(stmt):
+        position = 0
+        key = None
+        if group is not None:
+            key = row[0]
+            position = 1
+        window_index = None
+        if bucketed:
+            window_index = row[position]
+            position += 1
+            if window_index is None:
+                continue
+        slots = result.setdefault(key, {})
+        for index, (wi, name) in enumerate(labels):
+            raw = row[position + index]
+            target: Any = window_index if wi is None else wi
+            slots.setdefault(int(target), {})[name] = None if raw is None else float(raw)
+    for slots in result.values():
+        for wi in range(len(windows)):
+            numbers = slots.setdefault(wi, {})
+            for m in measures:
+                if m.op == "count":
+                    numbers[m.name] = numbers.get(m.name) or 0.0
 
 
 def _percentiles(
@@ -323,7 +380,7 @@ def _percentiles(
     group: ColumnElement[Any] | None,
 ) -> dict[str | None, dict[float, float | None]]:
     value = _expr(dialect, table, spec.expr)
-    where = [*scope, *_conds(table, spec.where), value.is_not(None)]
+    where = [*scope, *_conds(table, spec.where)]
     out: dict[str | None, dict[float, float | None]] = {}
     quantiles = list(spec.quantiles)
     if dialect == "postgresql":
@@ -343,8 +400,18 @@ def _percentiles(
                 for i, q in enumerate(quantiles)
             }
         return out
-    # SQLite: rank the values, keep only the rows on either side of each quantile's position.
     g = group if group is not None else literal(0)
+    histogram = _histogram(session, table, value, where, g)
+    largest = max(
+        (sum(c for c, _, _ in buckets.values()) for buckets in histogram.values()), default=0
+    )
+    if largest > EXACT_LIMIT:
+        for key, buckets in histogram.items():
+            out[None if group is None else key] = {
+                q: _histogram_quantile(buckets, q) for q in quantiles
+            }
+        return out
+    # Few enough values: rank them and keep only the rows on either side of each quantile.
     inner = (
         select(
             g.label("g"),
@@ -377,6 +444,72 @@ def _percentiles(
             values[q] = low + (position - below) * (high - low)
         out[None if group is None else key] = values
     return out
+
+
+#: On SQLite, percentiles over at most this many values are exact; above it they come from a
+#: log-bucket histogram computed in SQL, within RELATIVE_ERROR of the exact order statistic.
+EXACT_LIMIT = 20_000
+RELATIVE_ERROR = 0.01
+_GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
+_LOG_GAMMA = math.log(_GAMMA)
+
+Buckets = dict[int | None, tuple[int, float, float]]
+
+
+def _histogram(
+    session: Session,
+    table: Table,
+    value: ColumnElement[Any],
+    where: list[ColumnElement[bool]],
+    g: ColumnElement[Any],
+) -> dict[Any, Buckets]:
+    """Counts of values per logarithmic bucket (with each bucket's min and max), per group.
+
+    Bucket i holds (γ^(i−1), γ^i] with γ = (1 + α)/(1 − α), so any value in it is within α of
+    2γ^i/(γ + 1) (the DDSketch bound); zero and negative values share one bucket.
+    """
+    # Each value is computed once (a materialised CTE): SQLite would otherwise re-evaluate the
+    # expression in every place the outer query names it.
+    values = (
+        select(g.label("g"), value.label("x"))
+        .select_from(table)
+        .where(*where)
+        .cte("kpibot_values")
+        .prefix_with("MATERIALIZED")
+    )
+    x = values.c.x
+    bucket = case((x > 0, cast(func.ceil(func.ln(x) / _LOG_GAMMA), Integer)), else_=None)
+    stmt = (
+        select(values.c.g, bucket.label("b"), func.count(), func.min(x), func.max(x))
+        .where(x.is_not(None))
+        .group_by(values.c.g, bucket)
+    )
+    out: dict[Any, Buckets] = {}
+    for key, b, count, low, high in session.execute(stmt):
+        out.setdefault(key, {})[None if b is None else int(b)] = (
+            int(count),
+            float(low),
+            float(high),
+        )
+    return out
+
+
+def _histogram_quantile(buckets: Buckets, q: float) -> float | None:
+    """The q-quantile (as percentile_cont's nearest lower order statistic) from the buckets."""
+    n = sum(count for count, _, _ in buckets.values())
+    if n == 0:
+        return None
+    rank = math.floor((n - 1) * q)  # 0-based
+    seen = 0
+    ordered = sorted(buckets.items(), key=lambda item: -math.inf if item[0] is None else item[0])
+    for index, (count, low, high) in ordered:
+        if rank < seen + count:
+            if index is None or low == high:
+                return low if index is None or low == high else high
+            estimate = 2 * _GAMMA**index / (_GAMMA + 1)
+            return min(max(estimate, low), high)
+        seen += count
+    return ordered[-1][1][2]
 
 
 def run_levels(*, session: Session, levels: LevelsLike) -> LevelResult:

@@ -175,9 +175,27 @@ def upsert_responses(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> 
     return _upsert(session, RESPONSES, rows)
 
 
+def _seconds(end: datetime | None, start: datetime) -> float | None:
+    """Seconds from start to end, to the millisecond (None while end is unknown)."""
+    return None if end is None else round((end - start).total_seconds(), 3)
+
+
+def _with_durations(row: Mapping[str, Any]) -> Mapping[str, Any]:
+    created = row["created_at"]
+    return {
+        **row,
+        "first_response_seconds": _seconds(row.get("first_response_at"), created),
+        "resolution_seconds": _seconds(row.get("resolved_at"), created),
+    }
+
+
 def upsert_tickets(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> Counts:
-    """Store tickets in their latest state; a re-sent (source, external_id) replaces the old one."""
-    return _upsert(session, TICKETS, rows)
+    """Store tickets in their latest state; a re-sent (source, external_id) replaces the old one.
+
+    The first-response and resolution durations are derived here, so every ingest path
+    stores them.
+    """
+    return _upsert(session, TICKETS, (_with_durations(row) for row in rows))
 
 
 def upsert_counters(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> Counts:

@@ -47,10 +47,10 @@ def test_migrations_reach_head(engine: Engine) -> None:
 def test_period_indexes_put_time_first(engine: Engine) -> None:
     inspector = inspect(engine)
     indexes = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("survey_responses")}
-    assert indexes["ix_survey_responses_submitted_at_survey"] == ["submitted_at", "survey"]
+    assert indexes["ix_survey_responses_period"][:2] == ["submitted_at", "survey"]
     tickets = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("tickets")}
-    assert tickets["ix_tickets_created_at_channel"][0] == "created_at"
-    assert tickets["ix_tickets_resolved_at_channel"][0] == "resolved_at"
+    assert tickets["ix_tickets_created"][:2] == ["created_at", "channel"]
+    assert tickets["ix_tickets_resolved"][:2] == ["resolved_at", "channel"]
     counters = {ix["name"]: ix["column_names"] for ix in inspector.get_indexes("counters")}
     assert counters["ix_counters_at_name"] == ["at", "name"]
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 01:18:44.813067
+Create Date: 2026-11-23 02:19:06.283786
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_survey_responses_submitted_at_survey", ["submitted_at", "survey"], unique=False
+            "ix_survey_responses_period",
+            ["submitted_at", "survey", "score", "scale_max"],
+            unique=False,
         )
 
     op.create_table(
@@ -76,6 +78,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("first_response_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_response_seconds", sa.Float(), nullable=True),
+        sa.Column("resolution_seconds", sa.Float(), nullable=True),
         sa.Column("handle_seconds", sa.Float(), nullable=True),
         sa.Column("contacts", sa.Integer(), nullable=False),
         sa.Column("escalated", sa.Boolean(), nullable=False),
@@ -96,21 +100,32 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_tickets_created_at_channel", ["created_at", "channel"], unique=False
+            "ix_tickets_created",
+            ["created_at", "channel", "first_response_seconds", "resolved_at", "escalated"],
+            unique=False,
         )
         batch_op.create_index(
-            "ix_tickets_resolved_at_channel", ["resolved_at", "channel"], unique=False
+            "ix_tickets_resolved",
+            [
+                "resolved_at",
+                "channel",
+                "resolution_seconds",
+                "handle_seconds",
+                "contacts",
+                "reopened",
+            ],
+            unique=False,
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.drop_index("ix_tickets_resolved_at_channel")
-        batch_op.drop_index("ix_tickets_created_at_channel")
+        batch_op.drop_index("ix_tickets_resolved")
+        batch_op.drop_index("ix_tickets_created")
 
     op.drop_table("tickets")
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
-        batch_op.drop_index("ix_survey_responses_submitted_at_survey")
+        batch_op.drop_index("ix_survey_responses_period")
 
     op.drop_table("survey_responses")
     with op.batch_alter_table("counters", schema=None) as batch_op:

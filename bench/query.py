@@ -1,0 +1,410 @@
+"""Query benchmark: each KPI over last-30d and last-365d at 1M responses + 1M tickets.
+
+For every KPI and period, side by side in one run on the same database:
+- kpibot: `answer()` (parse, SQL aggregates for the period and the previous one, statistics);
+- hand-written SQL: one aggregate a DBA would write for the same figures (both periods, and the
+  median/p90 where the KPI has them);
+- naive: what users do today: load the rows of both periods into Python and compute there.
+Each is timed as the best of `--repeat` runs; the table prints the ratios.
+
+    python -m bench query [--responses 1000000] [--tickets 1000000] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from handlers.deps import Deps
+from handlers.kpi_service import answer_text
+from settings import Settings
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+SPAN_DAYS = 400
+OUT = Path(__file__).with_name("out")
+
+
+def _stamp(dt: datetime, sqlite_style: bool) -> Any:
+    return dt.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite_style else dt
+
+
+def fill(url: str, responses: int, tickets: int, seed: int = 11) -> None:
+    """Fill the database with seeded responses and tickets spread over 400 days."""
+    sqlite_style = url.startswith("sqlite")
+    rng = random.Random(seed)
+    start = NOW - timedelta(days=SPAN_DAYS)
+    span = SPAN_DAYS * 86400
+    plans, channels = ("free", "pro", "enterprise"), ("email", "chat", "phone", "web")
+    resp_rows: list[tuple[Any, ...]] = []
+    for i in range(responses):
+        survey = ("nps", "nps", "csat", "ces")[i % 4]
+        top = {"nps": 10, "csat": 5, "ces": 7}[survey]
+        score = rng.randint(0 if survey == "nps" else 1, top)
+        at = start + timedelta(seconds=rng.randrange(span))
+        resp_rows.append(
+            (
+                f"r{i}",
+                "bench",
+                survey,
+                score,
+                top,
+                None,
+                None,
+                _stamp(at, sqlite_style),
+                f'{{"plan": "{rng.choice(plans)}", "channel": "{rng.choice(channels)}"}}',
+                _stamp(NOW, sqlite_style),
+                _stamp(NOW, sqlite_style),
+            )
+        )
+    ticket_rows: list[tuple[Any, ...]] = []
+    for i in range(tickets):
+        created = start + timedelta(seconds=rng.randrange(span))
+        first = created + timedelta(seconds=int(rng.lognormvariate(7.5, 1.0)))
+        resolved = created + timedelta(seconds=int(rng.lognormvariate(10, 1.0)))
+        is_open = resolved > NOW or rng.random() < 0.02
+        ticket_rows.append(
+            (
+                f"t{i}",
+                "bench",
+                _stamp(created, sqlite_style),
+                _stamp(first, sqlite_style),
+                None if is_open else _stamp(resolved, sqlite_style),
+                (first - created).total_seconds(),
+                None if is_open else (resolved - created).total_seconds(),
+                float(rng.randint(60, 3600)),
+                1 if rng.random() < 0.75 else 2,
+                rng.random() < 0.1,
+                rng.random() < 0.05,
+                rng.choice(channels),
+                rng.choice(("care", "billing")),
+                f"agent{rng.randint(1, 40)}",
+                None,
+                "{}",
+                _stamp(NOW, sqlite_style),
+                _stamp(NOW, sqlite_style),
+            )
+        )
+    response_cols = (
+        "external_id, source, survey, score, scale_max, comment, customer_id, "
+        "submitted_at, attributes, received_at, updated_at"
+    )
+    ticket_cols = (
+        "external_id, source, created_at, first_response_at, resolved_at, "
+        "first_response_seconds, resolution_seconds, handle_seconds, contacts, escalated, "
+        "reopened, channel, team, agent, "
+        "customer_id, attributes, received_at, updated_at"
+    )
+    if sqlite_style:
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            conn.executemany(
+                f"INSERT INTO survey_responses ({response_cols}) VALUES ({', '.join('?' * 11)})",
+                resp_rows,
+            )
+            conn.executemany(
+                f"INSERT INTO tickets ({ticket_cols}) VALUES ({', '.join('?' * 18)})", ticket_rows
+            )
+            conn.execute("ANALYZE")
+        return
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", "")) as pg, pg.cursor() as cur:
+        cur.execute("TRUNCATE survey_responses, tickets")
+        with cur.copy(f"COPY survey_responses ({response_cols}) FROM STDIN") as copy:
+            for row in resp_rows:
+                copy.write_row(row)
+        with cur.copy(f"COPY tickets ({ticket_cols}) FROM STDIN") as copy:
+            for row in ticket_rows:
+                copy.write_row(row)
+        pg.commit()
+        cur.execute("ANALYZE")
+
+
+def windows(days: int) -> tuple[datetime, datetime, datetime]:
+    """(previous start, current start, end) for last-Nd at NOW."""
+    return NOW - timedelta(days=2 * days), NOW - timedelta(days=days), NOW
+
+
+class Db:
+    """A DB-API connection for the hand-written and naive versions."""
+
+    def __init__(self, url: str) -> None:
+        self.sqlite = url.startswith("sqlite")
+        if self.sqlite:
+            self.conn: Any = sqlite3.connect(url.removeprefix("sqlite:///"))
+            for pragma in ("cache_size=-65536", "mmap_size=1073741824", "temp_store=MEMORY"):
+                self.conn.execute(f"PRAGMA {pragma}")  # the same as kpibot's connections
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+
+    def query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if self.sqlite:
+            params = tuple(_stamp(p, True) if isinstance(p, datetime) else p for p in params)
+            return list(self.conn.execute(sql, params).fetchall())
+        sql = sql.replace("?", "%s")
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+            return list(cur.fetchall())
+
+    def seconds(self, end: str, start: str) -> str:
+        if self.sqlite:
+            return f"((julianday({end}) - julianday({start})) * 86400.0)"
+        return f"EXTRACT(EPOCH FROM {end} - {start})"
+
+    def percentiles(self, expr: str, where: str, params: tuple[Any, ...]) -> tuple[float, float]:
+        """Median and p90 the way a DBA writes them on each database."""
+        if not self.sqlite:
+            row = self.query(
+                f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}), "
+                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {expr}) FROM tickets WHERE {where}",
+                params,
+            )[0]
+            return float(row[0]), float(row[1])
+        n = self.query(f"SELECT count(*) FROM tickets WHERE {where}", params)[0][0]
+        out = []
+        for q in (0.5, 0.9):
+            k = int((n - 1) * q)
+            two = self.query(
+                f"SELECT {expr} AS x FROM tickets WHERE {where} ORDER BY x LIMIT 2 OFFSET ?",
+                (*params, k),
+            )
+            frac = (n - 1) * q - k
+            out.append(two[0][0] + frac * ((two[-1][0]) - two[0][0]))
+        return out[0], out[1]
+
+
+def hand_sql(db: Db, key: str, days: int) -> Any:
+    """The hand-written SQL for a KPI, current and previous periods."""
+    prev, start, end = windows(days)
+    if key in ("nps", "csat", "ces"):
+        measure = {
+            "nps": "SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)",
+            "csat": "SUM(CASE WHEN score >= scale_max - 1 THEN 1 ELSE 0 END), 0",
+            "ces": "SUM(score), SUM(score * score)",
+        }[key]
+        return db.query(
+            f"SELECT CASE WHEN submitted_at < ? THEN 0 ELSE 1 END AS w, count(*), {measure} "
+            "FROM survey_responses WHERE survey = ? AND submitted_at >= ? AND submitted_at < ? "
+            "GROUP BY w",
+            (start, key, prev, end),
+        )
+    if key in ("frt", "resolution-time", "aht"):
+        column = "created_at" if key == "frt" else "resolved_at"
+        expr = {
+            "frt": "first_response_seconds",
+            "resolution-time": "resolution_seconds",
+            "aht": "handle_seconds",
+        }[key]
+        rows = db.query(
+            f"SELECT CASE WHEN {column} < ? THEN 0 ELSE 1 END AS w, count({expr}), sum({expr}), "
+            f"sum({expr} * {expr}) FROM tickets WHERE {column} >= ? AND {column} < ? GROUP BY w",
+            (start, prev, end),
+        )
+        where = f"{column} >= ? AND {column} < ? AND {expr} IS NOT NULL"
+        return rows, [db.percentiles(expr, where, w) for w in ((start, end), (prev, start))]
+    if key in ("fcr", "escalation-rate", "tickets"):
+        column = "resolved_at" if key == "fcr" else "created_at"
+        hit = {
+            "fcr": "contacts = 1 AND NOT reopened",
+            "escalation-rate": "escalated",
+            "tickets": "TRUE",
+        }[key]
+        if db.sqlite:
+            hit = hit.replace("NOT reopened", "reopened = 0").replace("TRUE", "1")
+        return db.query(
+            f"SELECT CASE WHEN {column} < ? THEN 0 ELSE 1 END AS w, count(*), "
+            f"SUM(CASE WHEN {hit} THEN 1 ELSE 0 END) FROM tickets "
+            f"WHERE {column} >= ? AND {column} < ? GROUP BY w",
+            (start, prev, end),
+        )
+    if key == "backlog":
+        return [
+            db.query(
+                "SELECT count(*) FROM tickets WHERE created_at < ? "
+                "AND (resolved_at IS NULL OR resolved_at >= ?)",
+                (edge, edge),
+            )
+            for edge in (end, start)
+        ]
+    raise KeyError(key)
+
+
+def naive(db: Db, key: str, days: int) -> Any:
+    """What a user's script does today: load the rows (as an export would), compute in Python."""
+    prev, start, end = windows(days)
+    parse = datetime.fromisoformat if db.sqlite else (lambda d: d)
+    edges = [
+        (parse(_stamp(lo, True)) if db.sqlite else lo, parse(_stamp(hi, True)) if db.sqlite else hi)
+        for lo, hi in ((start, end), (prev, start))
+    ]
+    out: list[Any] = []
+    if key in ("nps", "csat", "ces"):
+        rows = db.query(
+            "SELECT score, scale_max, submitted_at FROM survey_responses WHERE survey = ?", (key,)
+        )
+        for lo, hi in edges:
+            chosen = [(r[0], r[1]) for r in rows if lo <= parse(r[2]) < hi]
+            scores = [s for s, _ in chosen]
+            if key == "nps":
+                out.append(
+                    100
+                    * (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores))
+                    / max(len(scores), 1)
+                )
+            elif key == "csat":
+                out.append(100 * sum(s >= top - 1 for s, top in chosen) / max(len(chosen), 1))
+            else:
+                out.append(statistics.fmean(scores) if scores else None)
+        return out
+    rows = db.query(
+        "SELECT created_at, first_response_at, resolved_at, handle_seconds, contacts, "
+        "escalated, reopened FROM tickets",
+        (),
+    )
+    tickets: list[tuple[Any, ...]] = [
+        (parse(r[0]), parse(r[1]) if r[1] else None, parse(r[2]) if r[2] else None, *r[3:])
+        for r in rows
+    ]
+    for lo, hi in edges:
+        if key == "backlog":
+            out.append(sum(1 for t in tickets if t[0] < hi and (t[2] is None or t[2] >= hi)))
+            continue
+        by_created = key in ("frt", "escalation-rate", "tickets")
+        picked: list[tuple[Any, ...]] = [
+            t
+            for t in tickets
+            if (t[0] if by_created else t[2]) is not None
+            and lo <= (t[0] if by_created else t[2]) < hi
+        ]
+        if key == "frt":
+            values = [(t[1] - t[0]).total_seconds() for t in picked if t[1]]
+        elif key == "resolution-time":
+            values = [(t[2] - t[0]).total_seconds() for t in picked]
+        elif key == "aht":
+            values = [t[3] for t in picked if t[3] is not None]
+        else:
+            values = []
+        if values:
+            out.append(
+                (
+                    statistics.fmean(values),
+                    statistics.median(values),
+                    statistics.quantiles(values, n=10)[-1],
+                )
+            )
+        elif key == "fcr":
+            out.append(sum(1 for t in picked if t[4] == 1 and not t[6]) / max(len(picked), 1))
+        elif key == "escalation-rate":
+            out.append(sum(1 for t in picked if t[5]) / max(len(picked), 1))
+        else:
+            out.append(len(picked))
+    return out
+
+
+KPIS = (
+    "nps",
+    "csat",
+    "ces",
+    "frt",
+    "aht",
+    "resolution-time",
+    "fcr",
+    "escalation-rate",
+    "tickets",
+    "backlog",
+)
+
+
+def best(fn: Callable[[], Any], repeat: int) -> float:
+    """The best wall time of `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run(label: str, url: str, repeat: int, naive_repeat: int) -> None:
+    """Time every KPI three ways on one database and print the table."""
+    engine = make_engine(url)
+    deps = Deps(Settings(database_url=url), engine, make_session_factory(engine), lambda: NOW)
+    db = Db(url)
+    print(f"\n{label}")
+    print(
+        f"  {'kpi':<17}{'period':<11}{'kpibot ms':>10}{'SQL ms':>9}{'naive ms':>10}"
+        f"{'vs SQL':>8}{'vs naive':>10}"
+    )
+    worst_sql, worst_naive = 0.0, float("inf")
+    for key in KPIS:
+        for days in (30, 365):
+            text = f"{key} last-{days}d"
+            ours = best(partial(answer_text, deps=deps, text=text, now=NOW), repeat)
+            sql = best(partial(hand_sql, db, key, days), repeat)
+            slow = best(partial(naive, db, key, days), naive_repeat)
+            worst_sql = max(worst_sql, ours / sql)
+            worst_naive = min(worst_naive, slow / ours)
+            print(
+                f"  {key:<17}{f'last-{days}d':<11}{ours * 1000:>10.1f}{sql * 1000:>9.1f}"
+                f"{slow * 1000:>10.0f}{ours / sql:>7.2f}×{slow / ours:>9.0f}×"
+            )
+    print(
+        f"  worst: {worst_sql:.2f}× the hand-written SQL (target ≤ 1.2×), "
+        f"{worst_naive:.0f}× faster than naive (target ≥ 20×)"
+    )
+    engine.dispose()
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: `python -m bench query …`."""
+    parser = argparse.ArgumentParser(prog="python -m bench query", description=__doc__)
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--naive-repeat", type=int, default=1)
+    parser.add_argument("--postgres", help="also run on this PostgreSQL URL (it is emptied)")
+    parser.add_argument(
+        "--database",
+        type=Path,
+        default=OUT / "query.db",
+        help="SQLite file (reused when it already holds the data)",
+    )
+    args = parser.parse_args(argv)
+    args.database.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{args.database}"
+    stamp = args.database.with_suffix(f".{args.responses}-{args.tickets}.ok")
+    if not stamp.exists():
+        args.database.unlink(missing_ok=True)
+        upgrade(url)
+        started = time.perf_counter()
+        fill(url, args.responses, args.tickets)
+        print(f"filled {args.database} in {time.perf_counter() - started:.0f} s")
+        stamp.touch()
+    run(
+        f"SQLite: {args.responses:,} responses + {args.tickets:,} tickets",
+        url,
+        args.repeat,
+        args.naive_repeat,
+    )
+    if args.postgres:
+        upgrade(args.postgres)
+        fill(args.postgres, args.responses, args.tickets)
+        run(
+            f"PostgreSQL: {args.responses:,} responses + {args.tickets:,} tickets",
+            args.postgres,
+            args.repeat,
+            args.naive_repeat,
+        )
+    return 0
