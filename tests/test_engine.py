@@ -24,7 +24,7 @@ _ids = itertools.count()
 @pytest.fixture
 def deps(engine: Any, session_factory: SessionFactory) -> Deps:
     return Deps(
-        settings=Settings(database_url=str(engine.url)),  # type: ignore[arg-type]
+        settings=Settings(database_url=str(engine.url)),
         engine=engine,
         sessions=session_factory,
         clock=lambda: NOW,

@@ -38,7 +38,7 @@ delays = st.lists(
 
 @pytest.fixture
 def deps(engine: Any, session_factory: SessionFactory) -> Deps:
-    return Deps(Settings(database_url=str(engine.url)), engine, session_factory, lambda: NOW)  # type: ignore[arg-type]
+    return Deps(Settings(database_url=str(engine.url)), engine, session_factory, lambda: NOW)
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot import cli
 from handlers.imports import RowError, import_file
@@ -149,9 +150,9 @@ def test_jsonl_gzip_tickets_and_metrics(
     with session_scope(session_factory) as session:
         assert count_rows(session=session, table=TICKETS) == 50
         assert count_rows(session=session, table=COUNTERS) == 2
-        sources = session.execute(select(Ticket.source).distinct()).scalars().all()
+        sources = session.execute(select(col(Ticket.source)).distinct()).scalars().all()
         resolved = session.execute(
-            select(func.count()).where(Ticket.resolved_at.is_not(None))  # type: ignore[union-attr]
+            select(func.count()).where(col(Ticket.resolved_at).is_not(None))
         ).scalar_one()
     assert sources == ["zendesk"]
     assert resolved == 25

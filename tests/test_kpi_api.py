@@ -40,7 +40,7 @@ def seed(client: httpx.Client) -> None:
 
 @pytest.fixture
 def client(db_url: str) -> Iterator[httpx.Client]:
-    settings = Settings(database_url=db_url, ingest_token=TOKEN)  # type: ignore[arg-type]
+    settings = Settings(database_url=db_url, ingest_token=TOKEN)
     deps = build_deps(settings)
     with (
         serve_app(create_app(settings, deps)) as base,

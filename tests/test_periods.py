@@ -12,8 +12,8 @@ from kpis.periods import Period, PeriodError, parse_period
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=PARIS).astimezone(UTC)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS).astimezone(UTC)
 
 
 def windows(p: Period) -> tuple[datetime, datetime, datetime, datetime]:
