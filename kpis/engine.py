@@ -89,7 +89,8 @@ def _fetch(
             )
             for key, by_window in result.items():
                 for index, numbers in by_window.items():
-                    _merge(table, key, index, numbers)
+                    target = index if need.window_index is None else need.window_index
+                    _merge(table, key, target, numbers)
         if not additive and need.percentiles:
             result = runner.scan(
                 Scan(

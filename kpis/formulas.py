@@ -40,8 +40,10 @@ class ScanNeed:
     time_column: str
     measures: tuple[Measure, ...]
     percentiles: tuple[Percentiles, ...] = ()
-    #: Replaces the question's windows (e.g. a backlog reads everything before each end).
+    #: Replaces the question's windows (e.g. a backlog reads everything before an end)...
     windows: tuple[Window, ...] | None = None
+    #: ...and then says which of the question's windows the scan's single window stands for.
+    window_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -312,15 +314,19 @@ class Backlog(Formula):
     """Tickets created before the window's end and not resolved by then."""
 
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
-        measures = tuple(
-            Measure(f"open{i}", "count", where=(Cond("resolved_at", "null_or>=", w.end),))
+        return [
+            ScanNeed(
+                "tickets",
+                "created_at",
+                (Measure("open", "count", where=(Cond("resolved_at", "null_or>=", w.end),)),),
+                windows=(Window(EPOCH, w.end),),
+                window_index=i,
+            )
             for i, w in enumerate(windows)
-        )
-        edges = tuple(Window(EPOCH, w.end) for w in windows)
-        return [ScanNeed("tickets", "created_at", measures, windows=edges)]
+        ]
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n = int(_get(numbers, f"open{index}"))
+        n = int(_get(numbers, "open"))
         return Figure(float(n), n)
 
 

@@ -468,21 +468,12 @@ def _histogram(
     Bucket i holds (γ^(i−1), γ^i] with γ = (1 + α)/(1 − α), so any value in it is within α of
     2γ^i/(γ + 1) (the DDSketch bound); zero and negative values share one bucket.
     """
-    # Each value is computed once (a materialised CTE): SQLite would otherwise re-evaluate the
-    # expression in every place the outer query names it.
-    values = (
-        select(g.label("g"), value.label("x"))
-        .select_from(table)
-        .where(*where)
-        .cte("kpibot_values")
-        .prefix_with("MATERIALIZED")
-    )
-    x = values.c.x
-    bucket = case((x > 0, cast(func.ceil(func.ln(x) / _LOG_GAMMA), Integer)), else_=None)
+    bucket = case((value > 0, cast(func.ceil(func.ln(value) / _LOG_GAMMA), Integer)), else_=None)
     stmt = (
-        select(values.c.g, bucket.label("b"), func.count(), func.min(x), func.max(x))
-        .where(x.is_not(None))
-        .group_by(values.c.g, bucket)
+        select(g.label("g"), bucket.label("b"), func.count(), func.min(value), func.max(value))
+        .select_from(table)
+        .where(*where, value.is_not(None))
+        .group_by(g, bucket)
     )
     out: dict[Any, Buckets] = {}
     for key, b, count, low, high in session.execute(stmt):
