@@ -312,10 +312,18 @@ def _measures(
     bucketed = _disjoint(windows)
     slices: list[tuple[int | None, ColumnElement[bool] | None]]
     if bucketed:
-        bucket = case(
-            *[(and_(time >= w.start, time < w.end), i) for i, w in enumerate(windows)],
-            else_=None,
-        )
+        order = sorted(range(len(windows)), key=lambda i: windows[i].start)
+        contiguous = all(windows[a].end == windows[b].start for a, b in itertools.pairwise(order))
+        bucket: ColumnElement[Any]
+        if len(order) == 1:
+            bucket = literal(order[0])
+        elif contiguous:  # WHERE already bounds the union: one comparison per boundary
+            bucket = case(*[(time < windows[i].end, i) for i in order[:-1]], else_=order[-1])
+        else:
+            bucket = case(
+                *[(and_(time >= w.start, time < w.end), i) for i, w in enumerate(windows)],
+                else_=None,
+            )
         slices = [(None, None)]
     else:
         slices = [(i, and_(time >= w.start, time < w.end)) for i, w in enumerate(windows)]
