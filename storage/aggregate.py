@@ -22,7 +22,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Integer,
     Table,
     and_,
@@ -192,7 +191,7 @@ def _expr(dialect: str, table: Table, expr: ExprLike) -> ColumnElement[Any]:
     column = _column(table, expr.column)
     if expr.minus is not None:
         return _seconds(dialect, column, _column(table, expr.minus))
-    return cast(column, Float)
+    return column
 
 
 def _cond(table: Table, cond: CondLike) -> ColumnElement[bool]:
