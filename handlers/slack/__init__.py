@@ -1,0 +1,1 @@
+"""The Slack app: Bolt listeners, command text parsing, Block Kit builders, access rules."""

@@ -1,0 +1,68 @@
+"""The words of kpibot's Slack answers, in English and French."""
+
+from __future__ import annotations
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "value": "Value",
+        "previous": "Previous period",
+        "change": "Change",
+        "ci": "95% confidence interval",
+        "n": "Sample size",
+        "no_previous": "no data",
+        "low_sample": "⚠️ Fewer than 30 answers: read this figure with care.",
+        "promoters": "Promoters",
+        "passives": "Passives",
+        "detractors": "Detractors",
+        "median": "median",
+        "filters": "Filters",
+        "period": "Period",
+        "by": "by",
+        "usage_title": "How to ask kpibot",
+        "error": "Sorry, I can't answer that",
+        "did_you_mean": "Did you mean",
+        "refused": "You can't ask kpibot for KPIs here",
+        "working": "⏳ Crunching the numbers… the answer will follow here.",
+        "catalogue": "KPI catalogue",
+        "more": "More: `/kpi help` · `/kpi list`",
+        "guest": "guests and single-channel guests can't read kpibot's KPIs",
+        "external": "people from other organisations (Slack Connect) can't read kpibot's KPIs",
+        "not_viewer": "only the people listed in KPIBOT_VIEWERS can ask",
+        "not_sharer": "only the people listed in KPIBOT_SHARERS can share answers in the channel",
+        "failed": "Something went wrong while answering; the error was logged",
+    },
+    "fr": {
+        "value": "Valeur",
+        "previous": "Période précédente",
+        "change": "Évolution",
+        "ci": "Intervalle de confiance à 95 %",
+        "n": "Taille d'échantillon",
+        "no_previous": "pas de données",
+        "low_sample": "⚠️ Moins de 30 réponses : chiffre à lire avec prudence.",
+        "promoters": "Promoteurs",
+        "passives": "Passifs",
+        "detractors": "Détracteurs",
+        "median": "médiane",
+        "filters": "Filtres",
+        "period": "Période",
+        "by": "par",
+        "usage_title": "Comment interroger kpibot",
+        "error": "Désolé, je ne peux pas répondre à cela",
+        "did_you_mean": "Vouliez-vous dire",
+        "refused": "Vous ne pouvez pas demander de KPI à kpibot ici",
+        "working": "⏳ Calcul en cours… la réponse suivra ici.",
+        "catalogue": "Catalogue des KPI",
+        "more": "Plus : `/kpi help` · `/kpi list`",
+        "guest": "les invités ne peuvent pas consulter les KPI de kpibot",
+        "external": "les personnes d'autres organisations (Slack Connect) ne peuvent pas "
+        "consulter les KPI",
+        "not_viewer": "seules les personnes listées dans KPIBOT_VIEWERS peuvent demander",
+        "not_sharer": "seules les personnes listées dans KPIBOT_SHARERS peuvent partager",
+        "failed": "Une erreur est survenue ; elle a été journalisée",
+    },
+}
+
+
+def word(key: str, language: str) -> str:
+    """A label in the workspace's language (English when unknown)."""
+    return WORDS.get(language, WORDS["en"]).get(key, WORDS["en"][key])

@@ -1,0 +1,52 @@
+"""Command text as Slack sends it: HTML-escaped, with channel, user and group references."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+_REFERENCE = re.compile(r"<([#@!])([^>|]+)(?:\|([^>]*))?>")
+
+
+@dataclass(frozen=True)
+class CommandText:
+    """The words of a command, with references pulled out and `share` noted."""
+
+    words: list[str]
+    share: bool = False
+    channels: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The remaining words as one string."""
+        return " ".join(self.words)
+
+
+def read_command(raw: str) -> CommandText:
+    """Unescape `&lt; &gt; &amp;`, read `<#C…|name>`, `<@U…>`, `<!subteam^S…>`, find `share`."""
+    channels: list[str] = []
+    users: list[str] = []
+    groups: list[str] = []
+
+    def reference(match: re.Match[str]) -> str:
+        kind, target, label = match[1], match[2], match[3]
+        if kind == "#":
+            channels.append(target)
+            return " "
+        if kind == "@":
+            users.append(target)
+            return " "
+        if target.startswith("subteam^"):
+            groups.append(target.removeprefix("subteam^"))
+            return " "
+        return f" {label or target} "
+
+    text = _REFERENCE.sub(reference, raw or "")
+    text = html.unescape(text)
+    words = text.split()
+    share = any(w.lower() == "share" for w in words)
+    words = [w for w in words if w.lower() != "share"]
+    return CommandText(words, share, channels, users, groups)
