@@ -48,7 +48,13 @@ def create_app(settings: Settings, deps: Deps | None = None):  # type: ignore[no
     """The ASGI app `kpibot serve` runs: the HTTP API (and the Slack app when configured)."""
     from handlers.http.app import create_api
 
-    return create_api(deps or build_deps(settings))
+    deps = deps or build_deps(settings)
+    api = create_api(deps)
+    if settings.slack_enabled and settings.slack_mode == "http":
+        from handlers.slack.app import build_bolt_app, mount
+
+        mount(api, build_bolt_app(deps))
+    return api
 
 
 def startup_notes(settings: Settings) -> list[str]:
@@ -58,6 +64,11 @@ def startup_notes(settings: Settings) -> list[str]:
         notes.append(
             "HTTP API off: set KPIBOT_INGEST_TOKEN to accept ingest and KPI calls "
             "(Authorization: Bearer <token>)"
+        )
+    if not settings.slack_enabled:
+        notes.append(
+            "Slack off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN with "
+            "KPIBOT_SLACK_MODE=socket) to answer slash commands"
         )
     return notes
 
@@ -85,7 +96,17 @@ def serve(host: str, port: int) -> None:
         upgrade(settings.database_url)
     for note in startup_notes(settings):
         click.echo(f"kpibot: {note}", err=True)
-    app = create_app(settings)
+    deps = build_deps(settings)
+    app = create_app(settings, deps)
+    if settings.slack_enabled and settings.slack_mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        from handlers.slack.app import build_bolt_app
+
+        token = settings.slack_app_token
+        assert token is not None
+        SocketModeHandler(build_bolt_app(deps), token.get_secret_value()).connect()  # type: ignore[no-untyped-call]
+        click.echo("kpibot: Slack in Socket Mode", err=True)
     click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

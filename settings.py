@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     viewers: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=AliasChoices("KPIBOT_VIEWERS", "viewers")
     )
+    sharers: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=AliasChoices("KPIBOT_SHARERS", "sharers")
+    )
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=AliasChoices("KPIBOT_ADMINS", "admins")
     )
@@ -96,7 +99,7 @@ class Settings(BaseSettings):
         timedelta(hours=12), validation_alias=AliasChoices("KPIBOT_DIGEST_GRACE", "digest_grace")
     )
 
-    @field_validator("viewers", "admins", mode="before")
+    @field_validator("viewers", "sharers", "admins", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)

@@ -25,3 +25,6 @@ class Deps:
     engine: Engine
     sessions: SessionFactory
     clock: Callable[[], datetime] = field(default=system_clock)
+    #: Seconds a slash command may spend answering inside Slack's 3-second acknowledgement;
+    #: slower answers go through response_url (0: always through response_url).
+    answer_deadline: float = 2.0

@@ -81,8 +81,8 @@ def _limits(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return out
 
 
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=text)
+def _md(text: str, limit: int = MAX_SECTION) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip(text, limit))
 
 
 def _period_text(result: KpiResult, language: str) -> str:
@@ -114,22 +114,23 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
 
     value = _figure(result, result.current, currency, language)
     fields = [
-        _md(f"*{w('value')}*\n*{value}*"),
-        _md(f"*{w('n')}*\n{fmt.number(result.current.n, 0, language)}"),
+        _md(f"*{w('value')}*\n*{value}*", MAX_FIELD),
+        _md(f"*{w('n')}*\n{fmt.number(result.current.n, 0, language)}", MAX_FIELD),
     ]
     previous = (
         _figure(result, result.previous, currency, language)
         if result.previous.value is not None
         else w("no_previous")
     )
-    fields.append(_md(f"*{w('previous')}*\n{previous} (n = {result.previous.n})"))
+    fields.append(_md(f"*{w('previous')}*\n{previous} (n = {result.previous.n})", MAX_FIELD))
     if result.delta is not None:
         verdict = fmt.verdict(result, language)
-        fields.append(_md(f"*{w('change')}*\n{fmt.delta(result, currency, language)} — {verdict}"))
+        change = f"{fmt.delta(result, currency, language)} — {verdict}"
+        fields.append(_md(f"*{w('change')}*\n{change}", MAX_FIELD))
     if result.current.ci is not None:
         low = fmt.value(result.unit, result.current.ci.low, currency, language)
         high = fmt.value(result.unit, result.current.ci.high, currency, language)
-        fields.append(_md(f"*{w('ci')}*\n{low} … {high}"))
+        fields.append(_md(f"*{w('ci')}*\n{low} … {high}", MAX_FIELD))
     header = f"{result.name} · {result.period.label}"
     if result.group_by:
         header += f" · {w('by')} {result.group_by}"
@@ -153,7 +154,7 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
             line += f" · p90 {fmt.value(result.unit, parts['p90'] or 0.0, currency, language)}"
         details.append(line)
     if details:
-        blocks.append(ContextBlock(elements=[_md(d) for d in details]))
+        blocks.append(ContextBlock(elements=[_md(d, MAX_FIELD) for d in details]))
     if result.groups:
         width = min(max(len(g.key) for g in result.groups), 24)
         rows = []
@@ -176,7 +177,7 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
     if result.low_sample:
         notes.append(w("low_sample"))
     notes.append(w("more"))
-    blocks.append(ContextBlock(elements=[_md(clip(n, MAX_FIELD)) for n in notes]))
+    blocks.append(ContextBlock(elements=[_md(n, MAX_FIELD) for n in notes[:MAX_CONTEXT]]))
     return Message(summary(result, currency=currency, language=language), _limits(blocks))
 
 

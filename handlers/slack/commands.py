@@ -1,0 +1,132 @@
+"""The slash commands: `/nps`, `/csat`, `/ces`, `/enps` and `/kpi`, wired in one place.
+
+Quick answers go back in the acknowledgement itself; a question that takes longer than the
+deadline is acknowledged at once ("crunching…") and answered through `response_url`. A request
+Slack re-sends (`X-Slack-Retry-Num`) is acknowledged without a second answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from slack_bolt import Ack, App, BoltRequest, Respond
+from slack_sdk import WebClient
+
+from handlers.deps import Deps
+from handlers.kpi_service import UnknownAttribute, UnknownKpi, answer_text
+from handlers.slack import blocks
+from handlers.slack.access import Access
+from handlers.slack.i18n import word
+from handlers.slack.text import read_command
+from kpis.periods import PeriodError
+from kpis.question import QuestionError
+
+log = logging.getLogger("kpibot.slack")
+
+#: Commands and the KPI each one implies (None: the first word names it).
+COMMANDS: dict[str, str | None] = {
+    "/nps": "nps",
+    "/csat": "csat",
+    "/ces": "ces",
+    "/enps": "enps",
+    "/kpi": None,
+}
+
+
+def _payload(message: blocks.Message, *, share: bool) -> dict[str, Any]:
+    return {
+        "text": message.text,
+        "blocks": message.blocks,
+        "response_type": "in_channel" if share else "ephemeral",
+    }
+
+
+def _bad_input(exc: Exception, language: str) -> blocks.Message:
+    suggestions: list[str] = []
+    if isinstance(exc, UnknownKpi | UnknownAttribute):
+        suggestions = list(exc.suggestions)
+    elif isinstance(exc, PeriodError):
+        suggestions = ["last-7d", "last-30d", "this-month", "last-week", "2026-Q1"]
+    return blocks.error(str(exc), suggestions, language=language)
+
+
+def make_listener(
+    deps: Deps, access: Access, pool: ThreadPoolExecutor, kpi: str | None
+) -> Callable[..., None]:
+    """The listener of one command."""
+    settings = deps.settings
+    language, currency = settings.language, settings.currency
+
+    def listener(
+        ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, request: BoltRequest
+    ) -> None:
+        if request.headers.get("x-slack-retry-num"):
+            ack()  # the first delivery answers; a re-send must not answer twice
+            return
+        command = read_command(body.get("text", ""))
+        reason = access.refusal(
+            client,
+            user_id=body.get("user_id", ""),
+            team_id=body.get("team_id", ""),
+            share=command.share,
+        )
+        if reason is not None:
+            ack(**_payload(blocks.refusal(word(reason, language), language=language), share=False))
+            return
+        words = command.words
+        if kpi is None and (not words or words[0].lower() in ("help", "aide", "usage")):
+            ack(**_payload(blocks.help_message(language=language), share=False))
+            return
+        if kpi is None and words[0].lower() in ("list", "liste", "catalogue"):
+            ack(**_payload(blocks.catalogue_message(language=language), share=False))
+            return
+
+        def work() -> blocks.Message:
+            result = answer_text(deps=deps, text=command.text, kpi=kpi)
+            return blocks.answer(result, currency=currency, language=language)
+
+        future: Future[blocks.Message] = pool.submit(work)
+        try:
+            if deps.answer_deadline <= 0:  # always answer through response_url
+                raise FutureTimeout
+            message = future.result(timeout=deps.answer_deadline)
+        except FutureTimeout:
+            ack(text=word("working", language), response_type="ephemeral")
+            future.add_done_callback(lambda done: _late(done, respond, command.share, language))
+            return
+        except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
+            ack(**_payload(_bad_input(exc, language), share=False))
+            return
+        except Exception:
+            log.exception("answering %r failed", body.get("text"))
+            ack(**_payload(blocks.error(word("failed", language), language=language), share=False))
+            return
+        ack(**_payload(message, share=command.share))
+
+    return listener
+
+
+def _late(done: Future[blocks.Message], respond: Respond, share: bool, language: str) -> None:
+    """Answer a slow question through response_url once it is computed."""
+    try:
+        message = done.result()
+        payload = _payload(message, share=share)
+    except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
+        payload = _payload(_bad_input(exc, language), share=False)
+    except Exception:
+        log.exception("a slow answer failed")
+        payload = _payload(blocks.error(word("failed", language), language=language), share=False)
+    try:
+        respond(**payload, replace_original=False)
+    except Exception:
+        log.exception("posting to response_url failed")
+
+
+def register(app: App, deps: Deps, access: Access, pool: ThreadPoolExecutor) -> None:
+    """Wire every command listener."""
+    for command, kpi in COMMANDS.items():
+        app.command(command)(make_listener(deps, access, pool, kpi))

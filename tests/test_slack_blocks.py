@@ -1,0 +1,94 @@
+"""Block Kit builders hold Slack's limits whatever the data; commands are read as Slack sends."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from handlers.slack import blocks
+from handlers.slack.text import read_command
+from kpis.catalogue import find_kpi
+from kpis.periods import parse_period
+from kpis.plan import Filter
+from kpis.result import Figure, GroupFigure, KpiResult
+from kpis.stats import Interval
+
+
+def check_limits(message: blocks.Message) -> None:
+    assert len(message.blocks) <= 50
+    for block in message.blocks:
+        if block["type"] == "section":
+            if "text" in block:
+                assert len(block["text"]["text"]) <= 3000
+            assert len(block.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+        if block["type"] == "context":
+            assert len(block["elements"]) <= 10
+
+
+def huge_result() -> KpiResult:
+    period = parse_period("last-30d", now=datetime(2026, 11, 1, tzinfo=UTC))
+    figure = Figure(
+        12.5,
+        24,
+        parts={
+            "promoters": 20.8,
+            "passives": 70.8,
+            "detractors": 8.3,
+            "promoters_count": 5,
+            "passives_count": 17,
+            "detractors_count": 2,
+        },
+        ci=Interval(-9.6, 31.9),
+    )
+    groups = tuple(GroupFigure("g" * 300 + str(i), figure, figure) for i in range(500))
+    filters = tuple(Filter("attribute" * 30, "value" * 200) for _ in range(40))
+    return KpiResult(
+        "nps",
+        "NPS" * 100,
+        "nps",
+        "up",
+        period,
+        figure,
+        figure,
+        0.0,
+        False,
+        filters,
+        "segment" * 50,
+        groups,
+    )
+
+
+def test_limits_hold_for_any_input() -> None:
+    message = blocks.answer(huge_result())
+    check_limits(message)
+    check_limits(blocks.catalogue_message())
+    check_limits(blocks.help_message(language="fr"))
+    check_limits(blocks.error("x" * 10_000, ["y" * 5000] * 50))
+
+
+def test_nps_is_signed_and_rounded_once_half_away_from_zero() -> None:
+    result = huge_result()
+    assert blocks.summary(result).startswith("NPS" * 100 + " last-30d: +13 (n = 24)")
+    french = blocks.answer(result, language="fr")
+    assert "Promoteurs 20,8\u00a0% (5)" in json.dumps(french.blocks, ensure_ascii=False)
+
+
+def test_commands_are_read_as_slack_sends_them() -> None:
+    command = read_command(
+        "nps &lt; 30 last-7d <#C0123|support> <@U0ANA> <!subteam^S0LEADS|@leads> plan=a&amp;b share"
+    )
+    assert command.words == ["nps", "<", "30", "last-7d", "plan=a&b"]
+    assert command.share is True
+    assert command.channels == ["C0123"]
+    assert command.users == ["U0ANA"]
+    assert command.groups == ["S0LEADS"]
+
+
+def test_catalogue_lists_every_kpi() -> None:
+    text = str(blocks.catalogue_message().blocks)
+    assert "`aov`" in text
+    assert "`nps`" in text
+    assert find_kpi("panier-moyen").key == "aov"

@@ -1,0 +1,304 @@
+"""Slash commands end to end: the real server on loopback, requests signed as Slack signs them,
+and a fake Slack Web API on loopback recording what the bot calls."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from bot import build_deps, create_app
+from handlers.deps import Deps
+from settings import Settings
+from storage.db import session_scope
+from storage.ingest import upsert_responses, upsert_tickets
+from tests.fakeslack import TEAM, FakeSlack, fake_slack
+from tests.server import serve_app
+from tests.slack_requests import command_body, signed
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@dataclass
+class Bot:
+    url: str
+    slack: FakeSlack
+    deps: Deps
+
+    def command(
+        self,
+        command: str,
+        text: str,
+        *,
+        headers: dict[str, str] | None = None,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+        **fields: Any,
+    ) -> httpx.Response:
+        body = command_body(command, text, response_url=self.slack.response_url(), **fields)
+        sent = {**signed(secret, body, timestamp=timestamp), **(headers or {})}
+        return httpx.post(f"{self.url}/slack/events", content=body, headers=sent, timeout=10)
+
+
+def seed(deps: Deps) -> None:
+    now = datetime.now(UTC)
+    rows = []
+    for i, (score, team, segment) in enumerate(
+        [(10, "care", "payload-team")] * 20
+        + [(7, "care", "smb")] * 10
+        + [(2, "billing", "smb")] * 10
+    ):
+        rows.append(
+            {
+                "external_id": f"r{i}",
+                "source": "api",
+                "survey": "nps",
+                "score": score,
+                "scale_max": 10,
+                "comment": None,
+                "customer_id": None,
+                "submitted_at": now - timedelta(days=1, minutes=i),
+                "attributes": {"team": team, "segment": segment},
+            }
+        )
+    tickets = []
+    for i in range(12):
+        created = now - timedelta(hours=30 + i)
+        tickets.append(
+            {
+                "external_id": f"t{i}",
+                "source": "api",
+                "created_at": created,
+                "first_response_at": created + timedelta(minutes=10 + 5 * i),
+                "resolved_at": created + timedelta(hours=2),
+                "handle_seconds": 1200.0,
+                "contacts": 1 + (i % 4 == 0),
+                "escalated": False,
+                "reopened": False,
+                "channel": "email" if i % 2 else "chat",
+                "team": ("care", "billing")[i % 2],
+                "agent": "ana",
+                "customer_id": None,
+                "attributes": {},
+            }
+        )
+    with session_scope(deps.sessions) as session:
+        upsert_responses(session=session, rows=rows)
+        upsert_tickets(session=session, rows=tickets)
+
+
+@pytest.fixture
+def bot(db_url: str, request: pytest.FixtureRequest) -> Iterator[Bot]:
+    extra: dict[str, Any] = getattr(request, "param", {})
+    with fake_slack() as slack:
+        slack.member("U0LEAD")
+        settings = Settings(  # type: ignore[call-arg]
+            database_url=db_url,
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.api_url(),
+            **extra,
+        )
+        deps = build_deps(settings)
+        seed(deps)
+        with serve_app(create_app(settings, deps)) as url:
+            yield Bot(url, slack, deps)
+        deps.engine.dispose()
+
+
+def blocks_text(answer: dict[str, Any]) -> str:
+    return str(answer["blocks"])
+
+
+def test_nps_answers_in_the_acknowledgement(bot: Bot) -> None:
+    reply = bot.command("/nps", "last-30d")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    assert body["text"].startswith("NPS last-30d: +25 (n = 40)")  # 100 × (20 − 10) / 40
+    assert body["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "NPS · last-30d"},
+    }
+    text = blocks_text(body)
+    assert "Promoters 50.0% (20)" in text
+    assert "Detractors 25.0% (10)" in text
+    assert "95% confidence interval" in text
+    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == ["users.info"]
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "expected"),
+    [
+        ("/kpi", "frt last-7d channel=email", "First response time · last-7d"),
+        ("/kpi", "fcr last-quarter by team", "First contact resolution · last-quarter · by team"),
+        ("/kpi", "dmt mtd", "Average handle time · mtd"),
+        ("/kpi", "nps last-30d by team top=1", "NPS · last-30d · by team"),
+        ("/csat", "last-7d", "CSAT · last-7d"),
+        ("/ces", "", "CES · last-30d"),
+        ("/enps", "this-week", "eNPS · this-week"),
+    ],
+)
+def test_every_command_form(bot: Bot, command: str, text: str, expected: str) -> None:
+    body = bot.command(command, text).json()
+    assert body["blocks"][0]["text"]["text"] == expected
+    assert len(body["blocks"]) <= 50
+
+
+def test_groups_are_a_compact_table(bot: Bot) -> None:
+    body = bot.command("/kpi", "nps last-30d by team top=1").json()
+    table = next(b for b in body["blocks"] if b["type"] == "section" and "text" in b)
+    assert table["text"]["text"].startswith("```care")
+    assert "other" in table["text"]["text"]
+
+
+def test_durations_read_as_people_write_them(bot: Bot) -> None:
+    body = bot.command("/kpi", "frt last-7d").json()
+    text = blocks_text(body)
+    assert "37 min" in text  # mean of 10, 15, … 65 minutes
+    assert "median" in text
+
+
+def test_share_posts_in_the_channel(bot: Bot) -> None:
+    body = bot.command("/nps", "last-30d share").json()
+    assert body["response_type"] == "in_channel"
+
+
+def test_list_and_help(bot: Bot) -> None:
+    listing = bot.command("/kpi", "list").json()
+    assert "`nps`" in blocks_text(listing)
+    assert "`bounce-rate`" in blocks_text(listing)
+    for text in ("help", ""):
+        usage = bot.command("/kpi", text).json()
+        assert "/kpi <kpi> [period]" in blocks_text(usage)
+        assert usage["response_type"] == "ephemeral"
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "words"),
+    [
+        ("/kpi", "npss last-30d", ["unknown KPI 'npss'", "`nps`"]),
+        ("/nps", "last-fortnight", ["unknown period", "`last-30d`"]),
+        ("/nps", "last-30d taem=care", ["unknown attribute 'taem'", "`team`"]),
+        ("/nps", "last-30d top=lots", ["top needs a whole number"]),
+        ("/nps", "last-7d yesterday", ["only one period at a time"]),
+    ],
+)
+def test_bad_input_answers_ephemerally_with_usage(
+    bot: Bot, command: str, text: str, words: list[str]
+) -> None:
+    reply = bot.command(command, text)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["response_type"] == "ephemeral"
+    rendered = blocks_text(body)
+    for word in words:
+        assert word in rendered
+    assert "/kpi <kpi> [period]" in rendered
+    assert "Traceback" not in rendered
+
+
+def test_the_word_payload_in_the_text_still_gets_an_answer(bot: Bot) -> None:
+    body = bot.command("/kpi", "nps last-30d segment=payload-team").json()
+    assert body["text"].startswith("NPS last-30d: +100 (n = 20)")
+
+
+def test_forged_unsigned_and_stale_requests_get_401(bot: Bot) -> None:
+    assert bot.command("/nps", "last-30d", secret="not-the-secret").status_code == 401
+    stale = int(time.time()) - 6 * 60
+    assert bot.command("/nps", "last-30d", timestamp=stale).status_code == 401
+    body = command_body("/nps", "last-30d")
+    unsigned = httpx.post(
+        f"{bot.url}/slack/events",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert unsigned.status_code == 401
+    assert bot.slack.calls == []  # nothing was done for them
+
+
+def test_a_slack_retry_gets_no_second_answer(bot: Bot) -> None:
+    reply = bot.command(
+        "/nps",
+        "last-30d",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+    assert reply.status_code == 200
+    assert reply.content in (b"", b"{}")
+    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+
+
+def test_guests_and_other_organisations_are_refused(bot: Bot) -> None:
+    bot.slack.member("U0GUEST", is_restricted=True)
+    bot.slack.member("U0SINGLE", is_ultra_restricted=True)
+    bot.slack.users["U0OTHER"] = {"id": "U0OTHER", "team_id": "T0ELSEWHERE"}
+    for user, reason in (
+        ("U0GUEST", "guests"),
+        ("U0SINGLE", "guests"),
+        ("U0OTHER", "other organisations"),
+    ):
+        body = bot.command("/nps", "last-30d", user_id=user).json()
+        assert body["response_type"] == "ephemeral"
+        assert reason in body["text"]
+        assert "NPS" not in body["text"]
+
+
+@pytest.mark.parametrize("bot", [{"viewers": "U0ANA,S0LEADS", "sharers": "U0ANA"}], indirect=True)
+def test_viewers_and_sharers_narrow_access(bot: Bot) -> None:
+    bot.slack.member("U0ANA")
+    bot.slack.member("U0BOB")
+    bot.slack.groups["S0LEADS"] = ["U0LEAD"]
+    assert "KPIBOT_VIEWERS" in bot.command("/nps", "last-30d", user_id="U0BOB").json()["text"]
+    assert bot.command("/nps", "last-30d").json()["text"].startswith("NPS")  # via the group
+    refused = bot.command("/nps", "last-30d share").json()
+    assert "KPIBOT_SHARERS" in refused["text"]
+    shared = bot.command("/nps", "last-30d share", user_id="U0ANA").json()
+    assert shared["response_type"] == "in_channel"
+
+
+def test_a_slow_question_is_answered_through_response_url(bot: Bot) -> None:
+    bot.deps.answer_deadline = 0.0
+    ack = bot.command("/kpi", "nps last-30d share").json()
+    assert "Crunching" in ack["text"]
+    assert ack["response_type"] == "ephemeral"
+    deadline = time.monotonic() + 10
+    while not bot.slack.of("response/r1") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    posted = bot.slack.of("response/r1")
+    assert len(posted) == 1
+    assert posted[0].body["text"].startswith("NPS last-30d: +25")
+    assert posted[0].body["response_type"] == "in_channel"
+
+
+@pytest.mark.parametrize("bot", [{"language": "fr"}], indirect=True)
+def test_french_answers(bot: Bot) -> None:
+    body = bot.command("/kpi", "dmr last-7d").json()
+    text = blocks_text(body)
+    assert "Valeur" in text
+    assert "Période précédente" in text
+    assert "37 min" in text
+    error = bot.command("/kpi", "npss").json()
+    assert error["text"].startswith("Désolé")
+
+
+def test_signature_vector_from_slack_docs() -> None:
+    body = (
+        "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="
+        "G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebho"
+        "ok-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F3"
+        "97700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887"
+        "a14d10d2c447fce8b6703c"
+    )
+    headers = signed(SECRET, body, timestamp=1531420618)
+    assert headers["X-Slack-Signature"] == (
+        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    )
+
+
+def test_team_constant_matches_the_fake() -> None:
+    assert TEAM == "T0KPIBOT"
