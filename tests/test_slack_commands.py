@@ -97,7 +97,7 @@ def bot(db_url: str, request: pytest.FixtureRequest) -> Iterator[Bot]:
     extra: dict[str, Any] = getattr(request, "param", {})
     with fake_slack() as slack:
         slack.member("U0LEAD")
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             database_url=db_url,
             slack_bot_token="xoxb-test",
             slack_signing_secret=SECRET,
