@@ -247,6 +247,28 @@ def kpi(words: tuple[str, ...], as_json: bool, tz: str | None) -> None:
         click.echo(render(result, currency=settings.currency, language=settings.language))
 
 
+@cli.command()
+@click.argument("command_line")
+def ask(command_line: str) -> None:
+    """Run a slash command through the Slack handlers and print the reply.
+
+    Example: kpibot ask "/kpi frt last-week by channel"
+    """
+    from handlers.slack.commands import reply
+    from handlers.slack.terminal import render
+
+    command, _, text = command_line.strip().partition(" ")
+    settings = load_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    deps = build_deps(settings)
+    try:
+        message, shared = reply(deps, command, text)
+    finally:
+        deps.engine.dispose()
+    click.echo(render(message, shared=shared))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="kpibot")

@@ -54,6 +54,29 @@ def _bad_input(exc: Exception, language: str) -> blocks.Message:
     return blocks.error(str(exc), suggestions, language=language)
 
 
+def reply(deps: Deps, command: str, raw_text: str) -> tuple[blocks.Message, bool]:
+    """What a command answers (message, shared?), computed now; bad input answers too.
+
+    Used by `kpibot ask` and the demo; the listener adds access rules and the deadline.
+    """
+    language, currency = deps.settings.language, deps.settings.currency
+    kpi = COMMANDS.get(command, "missing")
+    if kpi == "missing":
+        known = ", ".join(COMMANDS)
+        return blocks.error(f"unknown command {command} (kpibot has {known})"), False
+    parsed = read_command(raw_text)
+    words = parsed.words
+    if kpi is None and (not words or words[0].lower() in ("help", "aide", "usage")):
+        return blocks.help_message(language=language), False
+    if kpi is None and words[0].lower() in ("list", "liste", "catalogue"):
+        return blocks.catalogue_message(language=language), False
+    try:
+        result = answer_text(deps=deps, text=parsed.text, kpi=kpi)
+    except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
+        return _bad_input(exc, language), False
+    return blocks.answer(result, currency=currency, language=language), parsed.share
+
+
 def make_listener(
     deps: Deps, access: Access, pool: ThreadPoolExecutor, kpi: str | None
 ) -> Callable[..., None]:

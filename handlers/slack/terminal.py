@@ -1,0 +1,35 @@
+"""Block Kit messages rendered for a terminal (`kpibot ask`, `kpibot demo`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from handlers.slack.blocks import Message
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"\*([^*\n]+)\*", r"\1", text)
+    return text.replace("```", "")
+
+
+def render(message: Message, *, shared: bool = False) -> str:
+    """The message as Slack would show it, in plain text."""
+    lines: list[str] = [f"[{'in channel' if shared else 'only visible to you'}]"]
+    for block in message.blocks:
+        kind = block["type"]
+        if kind == "header":
+            title = block["text"]["text"]
+            lines += [title, "─" * min(len(title), 72)]
+        elif kind == "section":
+            if "text" in block:
+                lines.append(_plain(block["text"]["text"]))
+            fields: list[dict[str, Any]] = block.get("fields", [])
+            for field in fields:
+                label, _, value = _plain(field["text"]).partition("\n")
+                lines.append(f"  {label:<32} {value}")
+        elif kind == "context":
+            lines += [f"  {_plain(e['text'])}" for e in block["elements"]]
+        elif kind == "divider":
+            lines.append("─" * 40)
+    return "\n".join(lines)
