@@ -84,14 +84,83 @@ def cli(verbose: bool) -> None:
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
+DEMO_DATABASE = Path("kpibot-demo.db")
+DEMO_QUESTIONS = ("/nps last-30d", "/kpi frt last-week by channel")
+
+
+def build_demo(path: Path, *, seed: int, days: int, quiet: bool = False) -> str:
+    """Create a fresh SQLite file at `path` with the seeded history; return its URL."""
+    from demo.load import load_demo
+    from demo.synthetic import default_end
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path.resolve()}"
+    upgrade(url)
+    deps = build_deps(load_settings(database_url=url))
+    try:
+        loaded = load_demo(sessions=deps.sessions, seed=seed, end=default_end(), days=days)
+    finally:
+        deps.engine.dispose()
+    if not quiet:
+        click.echo(
+            f"demo data in {path}: {loaded.responses:,} survey responses, {loaded.tickets:,} "
+            f"tickets, {loaded.counters:,} counter readings over {days} days (seed {seed})",
+            err=True,
+        )
+    return url
+
+
+@cli.command()
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEMO_DATABASE,
+    show_default=True,
+    help="SQLite file to (re)create.",
+)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--days", default=365, show_default=True, type=click.IntRange(7, 3 * 365))
+@click.option("--force", is_flag=True, help="Replace --database even if it is not the demo's.")
+def demo(database: Path, seed: int, days: int, force: bool) -> None:
+    """Fill a fresh SQLite database with a realistic year of data and show what kpibot answers."""
+    from handlers.slack.commands import reply
+    from handlers.slack.terminal import render
+
+    if database.exists() and database != DEMO_DATABASE and not force:
+        raise click.UsageError(f"{database} exists; pass --force to replace it")
+    url = build_demo(database, seed=seed, days=days)
+    deps = build_deps(load_settings(database_url=url))
+    try:
+        for question in DEMO_QUESTIONS:
+            command, _, text = question.partition(" ")
+            message, shared = reply(deps, command, text)
+            click.echo(f"\n$ {question}\n{render(message, shared=shared)}")
+    finally:
+        deps.engine.dispose()
+    click.echo(
+        "\nThe weekly digest arrives with the digests issue. Try more with "
+        f'DATABASE_URL={url} kpibot ask "/kpi list"',
+    )
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--demo",
+    "use_demo",
+    is_flag=True,
+    help=f"Serve a fresh seeded demo history ({DEMO_DATABASE}) instead of DATABASE_URL.",
+)
+def serve(host: str, port: int, use_demo: bool) -> None:
     """Run the HTTP server: ingest API, KPI API and (when configured) the Slack app."""
     import uvicorn
 
     settings = load_settings()
+    if use_demo:
+        url = build_demo(DEMO_DATABASE, seed=7, days=365)
+        settings = load_settings(database_url=url)
     if is_sqlite(settings.database_url):
         upgrade(settings.database_url)
     for note in startup_notes(settings):

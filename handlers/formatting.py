@@ -72,24 +72,26 @@ def value(
     return number(figure_value, 2, language)
 
 
+def change(unit: str, amount: float, currency: str = "EUR", language: str = "en") -> str:
+    """A signed change in a KPI's unit: `+4 pts`, `−12 min`, `+€3.20`."""
+    sign = "+" if amount > 0 else "−" if amount < 0 else "±"
+    size = abs(amount)
+    if unit in ("nps", "percent"):
+        label = " pts" if language == "en" else "\u00a0pts"
+        return f"{sign}{number(size, 0 if unit == 'nps' else 1, language)}{label}"
+    if unit == "seconds":
+        return f"{sign}{duration(size, language)}"
+    if unit == "money":
+        return f"{sign}{money(size, currency, language)}"
+    return f"{sign}{number(size, 0 if unit == 'count' else 2, language)}"
+
+
 def delta(result: KpiResult, currency: str = "EUR", language: str = "en") -> str:
     """`▲ +4 pts` / `▼ −12 min`, in the unit of the KPI."""
     if result.delta is None:
         return ""
-    change = result.delta
-    arrow = ARROWS[change > 0] if change != 0 else ARROWS[None]
-    sign = "+" if change > 0 else "−" if change < 0 else "±"
-    size = abs(change)
-    if result.unit in ("nps", "percent"):
-        unit = " pts" if language == "en" else "\u00a0pts"
-        digits = 0 if result.unit == "nps" else 1
-        return f"{arrow} {sign}{number(size, digits, language)}{unit}"
-    if result.unit == "seconds":
-        return f"{arrow} {sign}{duration(size, language)}"
-    if result.unit == "money":
-        return f"{arrow} {sign}{money(size, currency, language)}"
-    digits = 0 if result.unit == "count" else 2
-    return f"{arrow} {sign}{number(size, digits, language)}"
+    arrow = ARROWS[result.delta > 0] if result.delta != 0 else ARROWS[None]
+    return f"{arrow} {change(result.unit, result.delta, currency, language)}"
 
 
 def verdict(result: KpiResult, language: str = "en") -> str:

@@ -122,7 +122,8 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
         if result.previous.value is not None
         else w("no_previous")
     )
-    fields.append(_md(f"*{w('previous')}*\n{previous} (n = {result.previous.n})", MAX_FIELD))
+    previous_n = fmt.number(result.previous.n, 0, language)
+    fields.append(_md(f"*{w('previous')}*\n{previous} (n = {previous_n})", MAX_FIELD))
     if result.delta is not None:
         verdict = fmt.verdict(result, language)
         change = f"{fmt.delta(result, currency, language)} — {verdict}"
@@ -160,13 +161,11 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
         rows = []
         for group in result.groups:
             text = _figure(result, group.figure, currency, language)
-            change = ""
+            moved = ""
             if group.delta is not None:
-                sign = "+" if group.delta > 0 else "−" if group.delta < 0 else "±"
-                change = f"  {sign}{fmt.number(abs(group.delta), 1, language)}"
-            rows.append(
-                f"{clip(group.key, width):<{width}}  {text:>14}  n={group.figure.n}{change}"
-            )
+                moved = "  " + fmt.change(result.unit, group.delta, currency, language)
+            n = fmt.number(group.figure.n, 0, language)
+            rows.append(f"{clip(group.key, width):<{width}}  {text:>14}  n={n}{moved}")
         blocks.append(
             SectionBlock(text=_md(clip("```" + "\n".join(rows), MAX_SECTION - 3) + "```"))
         )

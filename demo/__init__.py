@@ -1,0 +1,1 @@
+"""A realistic, seeded synthetic history for the demo and the benchmarks."""
