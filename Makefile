@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint bench clean
+.PHONY: install run serve test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The bot's main job on the embedded SQLite database, with a seeded demo history so a newcomer
+# sees real answers at once (`make serve` runs on DATABASE_URL instead).
 run: $(STAMP)
+	$(BIN)/kpibot serve --demo $(ARGS)
+
+serve: $(STAMP)
 	$(BIN)/kpibot serve $(ARGS)
 
 test: $(STAMP)
