@@ -142,7 +142,7 @@ class Db:
         self.sqlite = url.startswith("sqlite")
         if self.sqlite:
             self.conn: Any = sqlite3.connect(url.removeprefix("sqlite:///"))
-            for pragma in ("cache_size=-65536", "mmap_size=1073741824", "temp_store=MEMORY"):
+            for pragma in ("cache_size=-65536", "temp_store=MEMORY"):
                 self.conn.execute(f"PRAGMA {pragma}")  # the same as kpibot's connections
         else:
             import psycopg

@@ -36,10 +36,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    # KPI queries range-scan large indexes: a 64 MiB page cache and memory-mapped reads keep
-    # them off the read() path (SQLite's defaults are 2 MiB and no mmap).
+    # KPI queries range-scan large indexes: a 64 MiB page cache (SQLite's default is 2 MiB)
+    # keeps them in memory; it is also the bound on what a long import holds.
     cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA mmap_size=1073741824")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
