@@ -1,8 +1,9 @@
 """A fake Slack Web API on loopback: answers like Slack and records every call.
 
 Point the bot's SLACK_API_URL at `base_url + "/api/"`; response URLs live at
-`base_url + "/response/<id>"`. Behaviour per method can be changed (`users`, `groups`,
-`fail`), and `calls` lists what arrived: method, headers and parsed body.
+`base_url + "/response/<id>"` and file upload URLs at `base_url + "/upload/<file id>"`.
+Behaviour per method can be changed (`users`, `groups`, `channels`, `fail`, `fail_times`), and
+`calls` lists what arrived: method, headers and parsed body (raw bytes for uploads).
 """
 
 from __future__ import annotations
@@ -36,8 +37,14 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
-    #: method → (HTTP status, JSON body) to answer instead of success.
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: method → (HTTP status, JSON body) to answer instead of success, e.g. (429, {...}).
     fail: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    #: method → how many more calls fail (absent: every call fails while in `fail`).
+    fail_times: dict[str, int] = field(default_factory=dict)
+    #: the Retry-After header (seconds) sent with a 429.
+    retry_after: int = 0
+    uploads: dict[str, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def api_url(self) -> str:
@@ -57,9 +64,27 @@ class FakeSlack:
         """Declare a user, a full member of TEAM unless flags say otherwise."""
         self.users[user_id] = {"id": user_id, "team_id": TEAM, "name": user_id.lower(), **flags}
 
+    def fail_next(self, method: str, status: int, body: dict[str, Any], times: int = 1) -> None:
+        """Answer the next `times` calls of a method with this status and body."""
+        with self.lock:
+            self.fail[method] = (status, body)
+            self.fail_times[method] = times
+
+    def _failure(self, method: str) -> tuple[int, dict[str, Any]] | None:
+        with self.lock:
+            if method not in self.fail:
+                return None
+            answer = self.fail[method]
+            if method in self.fail_times:
+                self.fail_times[method] -= 1
+                if self.fail_times[method] <= 0:
+                    del self.fail[method], self.fail_times[method]
+            return answer
+
     def answer(self, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if method in self.fail:
-            return self.fail[method]
+        failure = self._failure(method)
+        if failure is not None:
+            return failure
         if method == "auth.test":
             return 200, {
                 "ok": True,
@@ -83,8 +108,27 @@ class FakeSlack:
                 "ts": "1700000000.000100",
                 "message": {"text": body.get("text")},
             }
-        if method.startswith("response/"):
-            return 200, {"ok": True}
+        if method == "conversations.info":
+            channel_id = str(body.get("channel"))
+            channel = self.channels.get(channel_id)
+            if channel is None:
+                return 200, {"ok": False, "error": "channel_not_found"}
+            return 200, {"ok": True, "channel": {"id": channel_id, **channel}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + 1:08d}"
+            self.uploads[file_id] = b""
+            return 200, {
+                "ok": True,
+                "upload_url": f"{self.base_url}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = body.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files or []
+            return 200, {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title", "")} for f in listed],
+            }
         return 200, {"ok": True}
 
 
@@ -96,20 +140,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length).decode("utf-8")
-        kind = self.headers.get("content-type", "")
-        if "json" in kind:
-            body: dict[str, Any] = json.loads(raw or "{}")
-        else:
-            body = dict(parse_qsl(raw, keep_blank_values=True))
+        data = self.rfile.read(length)
         path = self.path.split("?")[0]
         method = path.removeprefix("/api/") if path.startswith("/api/") else path.lstrip("/")
+        kind = self.headers.get("content-type", "")
+        body: dict[str, Any]
+        if method.startswith("upload/"):
+            body = {"bytes": data}
+            with self.fake.lock:
+                self.fake.uploads[method.removeprefix("upload/")] = data
+        elif "json" in kind:
+            body = json.loads(data.decode("utf-8") or "{}")
+        else:
+            body = dict(parse_qsl(data.decode("utf-8"), keep_blank_values=True))
         with self.fake.lock:
             self.fake.calls.append(Call(method, dict(self.headers.items()), body))
         status, answer = self.fake.answer(method, body)
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if status == 429:
+            self.send_header("Retry-After", str(self.fake.retry_after))
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -223,14 +223,52 @@ def test_forged_unsigned_and_stale_requests_get_401(bot: Bot) -> None:
 
 
 def test_a_slack_retry_gets_no_second_answer(bot: Bot) -> None:
+    first = bot.command("/nps", "last-30d share", trigger_id="9.9.9")
+    assert first.json()["text"].startswith("NPS last-30d")
+    before = list(bot.slack.calls)
     reply = bot.command(
         "/nps",
-        "last-30d",
+        "last-30d share",
+        trigger_id="9.9.9",
         headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
     )
     assert reply.status_code == 200
     assert reply.content in (b"", b"{}")
-    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+    time.sleep(0.3)  # nothing is posted later either
+    assert bot.slack.calls == before
+    assert bot.slack.of("response/r1") == []
+
+
+def test_rate_limits_and_server_errors_are_retried(bot: Bot) -> None:
+    bot.slack.fail_next("users.info", 429, {"ok": False, "error": "ratelimited"})
+    assert bot.command("/nps", "last-30d").json()["text"].startswith("NPS last-30d")
+    limited = bot.slack.of("users.info")
+    assert len(limited) == 2  # Retry-After honoured, then the same call again
+    bot.slack.users["U0ANA"] = {"id": "U0ANA", "team_id": TEAM}
+    bot.slack.fail_next("users.info", 500, {"ok": False, "error": "internal_error"})
+    assert bot.command("/nps", "last-30d", user_id="U0ANA").json()["text"].startswith("NPS")
+    assert len(bot.slack.of("users.info")) == 4
+
+
+def test_a_slack_outage_is_said_not_hidden(bot: Bot) -> None:
+    bot.slack.fail_next("users.info", 200, {"ok": False, "error": "fatal_error"})
+    body = bot.command("/nps", "last-30d").json()
+    assert body["response_type"] == "ephemeral"
+    assert body["text"]
+    assert not body["text"].startswith("NPS")
+
+
+def test_a_slow_rate_limit_moves_the_answer_to_response_url(bot: Bot) -> None:
+    bot.deps.answer_deadline = 0.3
+    bot.slack.fail_next("users.info", 429, {"ok": False, "error": "ratelimited"})
+    start = time.monotonic()
+    ack = bot.command("/nps", "last-30d").json()
+    assert time.monotonic() - start < 1.0  # Retry-After sleeps ≥ 1 s; the ack did not wait
+    assert "Crunching" in ack["text"]
+    deadline = time.monotonic() + 10
+    while not bot.slack.of("response/r1") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert bot.slack.of("response/r1")[0].body["text"].startswith("NPS last-30d")
 
 
 def test_guests_and_other_organisations_are_refused(bot: Bot) -> None:

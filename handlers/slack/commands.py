@@ -80,7 +80,11 @@ def reply(deps: Deps, command: str, raw_text: str) -> tuple[blocks.Message, bool
 def make_listener(
     deps: Deps, access: Access, pool: ThreadPoolExecutor, kpi: str | None
 ) -> Callable[..., None]:
-    """The listener of one command."""
+    """The listener of one command.
+
+    Everything that may wait (users.info behind a rate limit, a slow query) runs in the pool
+    under the deadline, so the acknowledgement always leaves in time.
+    """
     settings = deps.settings
     language, currency = settings.language, settings.currency
 
@@ -91,55 +95,50 @@ def make_listener(
             ack()  # the first delivery answers; a re-send must not answer twice
             return
         command = read_command(body.get("text", ""))
-        reason = access.refusal(
-            client,
-            user_id=body.get("user_id", ""),
-            team_id=body.get("team_id", ""),
-            share=command.share,
-        )
-        if reason is not None:
-            ack(**_payload(blocks.refusal(word(reason, language), language=language), share=False))
-            return
-        words = command.words
-        if kpi is None and (not words or words[0].lower() in ("help", "aide", "usage")):
-            ack(**_payload(blocks.help_message(language=language), share=False))
-            return
-        if kpi is None and words[0].lower() in ("list", "liste", "catalogue"):
-            ack(**_payload(blocks.catalogue_message(language=language), share=False))
-            return
 
-        def work() -> blocks.Message:
-            result = answer_text(deps=deps, text=command.text, kpi=kpi)
-            return blocks.answer(result, currency=currency, language=language)
+        def work() -> tuple[blocks.Message, bool]:
+            reason = access.refusal(
+                client,
+                user_id=body.get("user_id", ""),
+                team_id=body.get("team_id", ""),
+                share=command.share,
+            )
+            if reason is not None:
+                return blocks.refusal(word(reason, language), language=language), False
+            words = command.words
+            if kpi is None and (not words or words[0].lower() in ("help", "aide", "usage")):
+                return blocks.help_message(language=language), False
+            if kpi is None and words[0].lower() in ("list", "liste", "catalogue"):
+                return blocks.catalogue_message(language=language), False
+            try:
+                result = answer_text(deps=deps, text=command.text, kpi=kpi)
+            except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
+                return _bad_input(exc, language), False
+            return blocks.answer(result, currency=currency, language=language), command.share
 
-        future: Future[blocks.Message] = pool.submit(work)
+        future: Future[tuple[blocks.Message, bool]] = pool.submit(work)
         try:
             if deps.answer_deadline <= 0:  # always answer through response_url
                 raise FutureTimeout
-            message = future.result(timeout=deps.answer_deadline)
+            message, share = future.result(timeout=deps.answer_deadline)
         except FutureTimeout:
             ack(text=word("working", language), response_type="ephemeral")
-            future.add_done_callback(lambda done: _late(done, respond, command.share, language))
-            return
-        except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
-            ack(**_payload(_bad_input(exc, language), share=False))
+            future.add_done_callback(lambda done: _late(done, respond, language))
             return
         except Exception:
             log.exception("answering %r failed", body.get("text"))
             ack(**_payload(blocks.error(word("failed", language), language=language), share=False))
             return
-        ack(**_payload(message, share=command.share))
+        ack(**_payload(message, share=share))
 
     return listener
 
 
-def _late(done: Future[blocks.Message], respond: Respond, share: bool, language: str) -> None:
+def _late(done: Future[tuple[blocks.Message, bool]], respond: Respond, language: str) -> None:
     """Answer a slow question through response_url once it is computed."""
     try:
-        message = done.result()
+        message, share = done.result()
         payload = _payload(message, share=share)
-    except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
-        payload = _payload(_bad_input(exc, language), share=False)
     except Exception:
         log.exception("a slow answer failed")
         payload = _payload(blocks.error(word("failed", language), language=language), share=False)
