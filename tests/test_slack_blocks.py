@@ -92,3 +92,34 @@ def test_catalogue_lists_every_kpi() -> None:
     assert "`aov`" in text
     assert "`nps`" in text
     assert find_kpi("panier-moyen").key == "aov"
+
+
+def test_help_and_errors_follow_the_language() -> None:
+    french = json.dumps(blocks.help_message(language="fr").blocks, ensure_ascii=False)
+    assert "Périodes" in french
+    assert "Exemples" in french
+    assert "ajoutez `share`" in french
+    assert blocks.help_message(language="fr").text.startswith("Comment interroger kpibot")
+    error = json.dumps(blocks.error("x", ["nps"], language="fr").blocks, ensure_ascii=False)
+    assert "Exemples: `/nps last-30d`" in error
+    assert "Vouliez-vous dire" in error
+
+
+def test_counts_are_written_with_thousands_separators() -> None:
+    period = parse_period("last-30d", now=datetime(2026, 11, 1, tzinfo=UTC))
+    parts: dict[str, float | None] = {
+        "promoters": 57.4,
+        "passives": 34.8,
+        "detractors": 7.8,
+        "promoters_count": 1314,
+        "passives_count": 797,
+        "detractors_count": 178,
+    }
+    figure = Figure(49.6, 2289, parts=parts, ci=Interval(47.0, 52.0))
+    result = KpiResult("nps", "NPS", "nps", "up", period, figure, figure, 0.0, False, (), None, ())
+    english = blocks.answer(result)
+    assert english.text.startswith("NPS last-30d: +50 (n = 2,289)")
+    assert "Promoters 57.4% (1,314)" in json.dumps(english.blocks)
+    french = blocks.answer(result, language="fr")
+    assert "(n = 2\u202f289)" in french.text
+    assert "Promoteurs 57,4\u00a0% (1\u202f314)" in json.dumps(french.blocks, ensure_ascii=False)

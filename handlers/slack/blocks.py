@@ -99,7 +99,8 @@ def _figure(result: KpiResult, figure: Figure, currency: str, language: str) -> 
 def summary(result: KpiResult, *, currency: str = "EUR", language: str = "en") -> str:
     """The one-line summary: notification text and screen-reader text."""
     value = _figure(result, result.current, currency, language)
-    line = f"{result.name} {result.period.label}: {value} (n = {result.current.n})"
+    n = fmt.number(result.current.n, 0, language)
+    line = f"{result.name} {result.period.label}: {value} (n = {n})"
     if result.delta is not None:
         previous = _figure(result, result.previous, currency, language)
         line += f", {fmt.delta(result, currency, language)} vs {previous}"
@@ -145,7 +146,7 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
         details.append(
             " · ".join(
                 f"{w(name)} {fmt.value('percent', parts[name] or 0.0, currency, language)}"
-                f" ({int(parts[name + '_count'] or 0)})"
+                f" ({fmt.number(parts[name + '_count'] or 0, 0, language)})"
                 for name in ("promoters", "passives", "detractors")
             )
         )
@@ -191,7 +192,14 @@ def error(message: str, suggestions: Sequence[str] = (), *, language: str = "en"
     blocks: list[Block] = [
         SectionBlock(text=_md("\n".join(lines))),
         SectionBlock(text=_md(USAGE)),
-        ContextBlock(elements=[_md("Examples: " + " · ".join(f"`{e}`" for e in EXAMPLE_COMMANDS))]),
+        ContextBlock(
+            elements=[
+                _md(
+                    f"{word('examples', language)}: "
+                    + " · ".join(f"`{e}`" for e in EXAMPLE_COMMANDS)
+                )
+            ]
+        ),
     ]
     return Message(text, _limits(blocks))
 
@@ -204,24 +212,29 @@ def refusal(reason: str, *, language: str = "en") -> Message:
 
 def help_message(*, language: str = "en") -> Message:
     """Usage with examples (`/kpi help`, a bare `/kpi`)."""
+
+    def w(key: str) -> str:
+        return word(key, language)
+
     periods = ", ".join(f"`{p}`" for p in EXAMPLES[:8])
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=word("usage_title", language))),
         SectionBlock(text=_md(USAGE)),
         SectionBlock(
             text=_md(
-                f"*Periods*: {periods}, `2026-03`, `2026-Q1`, `2026-W09`, "
-                "`2026-01-01..2026-01-31` (default `last-30d`)\n"
-                "*Filters*: `plan=enterprise`, `channel!=email` · *Groups*: `by team`, `top=5`\n"
-                "Answers are private; add `share` to post in the channel."
+                f"*{w('periods')}*: {periods}, `2026-03`, `2026-Q1`, `2026-W09`, "
+                f"`2026-01-01..2026-01-31` ({w('default')} `last-30d`)\n"
+                f"*{w('filters')}*: `plan=enterprise`, `channel!=email` · "
+                f"*{w('groups')}*: `by team`, `top=5`\n"
+                f"{w('private')}"
             )
         ),
-        SectionBlock(text=_md("*Examples*\n" + "\n".join(f"`{e}`" for e in EXAMPLE_COMMANDS))),
-        ContextBlock(elements=[_md("`/kpi list` shows every KPI.")]),
+        SectionBlock(
+            text=_md(f"*{w('examples')}*\n" + "\n".join(f"`{e}`" for e in EXAMPLE_COMMANDS))
+        ),
+        ContextBlock(elements=[_md(w("list_hint"))]),
     ]
-    return Message(
-        "How to ask kpibot: /kpi <kpi> [period] [filters] [by attribute]", _limits(blocks)
-    )
+    return Message(w("help_text"), _limits(blocks))
 
 
 def catalogue_message(*, language: str = "en") -> Message:
@@ -242,7 +255,7 @@ def catalogue_message(*, language: str = "en") -> Message:
             chunk += "\n" + line
         blocks.append(SectionBlock(text=_md(chunk)))
     blocks.append(DividerBlock())
-    blocks.append(ContextBlock(elements=[_md("Any counter name also answers as its own sum.")]))
+    blocks.append(ContextBlock(elements=[_md(word("counters", language))]))
     return Message(
         f"{len(CATALOGUE)} KPIs: " + ", ".join(k.key for k in CATALOGUE), _limits(blocks)
     )
