@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from handlers.slack.commands import COMMANDS
+from handlers.slack.home import EVENTS
 
 MANIFEST = Path(__file__).parents[1] / "slack" / "manifest.yml"
 
@@ -20,3 +21,5 @@ def test_manifest_commands_match_the_listeners() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "users:read", "usergroups:read", "files:write"} <= scopes
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
+    assert manifest["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == list(EVENTS)

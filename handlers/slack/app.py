@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from handlers.deps import Deps
 from handlers.slack.access import Access
 from handlers.slack.commands import register
+from handlers.slack.home import register_home
 
 
 def web_client(deps: Deps) -> WebClient:
@@ -45,6 +46,7 @@ def build_bolt_app(deps: Deps) -> App:
     )
     access = Access(viewers=deps.settings.viewers, sharers=deps.settings.sharers)
     register(app, deps, access, ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpi"))
+    register_home(app, language=deps.settings.language)
     return app
 
 
