@@ -57,13 +57,15 @@ def _bad_input(exc: Exception, language: str) -> blocks.Message:
 def reply(deps: Deps, command: str, raw_text: str) -> tuple[blocks.Message, bool]:
     """What a command answers (message, shared?), computed now; bad input answers too.
 
-    Used by `kpibot ask` and the demo; the listener adds access rules and the deadline.
+    The listeners, `kpibot ask` and the demo all answer through it; the listener adds the
+    access rules and the deadline.
     """
     language, currency = deps.settings.language, deps.settings.currency
     kpi = COMMANDS.get(command, "missing")
     if kpi == "missing":
         known = ", ".join(COMMANDS)
-        return blocks.error(f"unknown command {command} (kpibot has {known})"), False
+        message = f"unknown command {command} (kpibot has {known})"
+        return blocks.error(message, language=language), False
     parsed = read_command(raw_text)
     words = parsed.words
     if kpi is None and (not words or words[0].lower() in ("help", "aide", "usage")):
@@ -78,15 +80,14 @@ def reply(deps: Deps, command: str, raw_text: str) -> tuple[blocks.Message, bool
 
 
 def make_listener(
-    deps: Deps, access: Access, pool: ThreadPoolExecutor, kpi: str | None
+    deps: Deps, access: Access, pool: ThreadPoolExecutor, name: str
 ) -> Callable[..., None]:
     """The listener of one command.
 
     Everything that may wait (users.info behind a rate limit, a slow query) runs in the pool
     under the deadline, so the acknowledgement always leaves in time.
     """
-    settings = deps.settings
-    language, currency = settings.language, settings.currency
+    language = deps.settings.language
 
     def listener(
         ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, request: BoltRequest
@@ -105,16 +106,7 @@ def make_listener(
             )
             if reason is not None:
                 return blocks.refusal(word(reason, language), language=language), False
-            words = command.words
-            if kpi is None and (not words or words[0].lower() in ("help", "aide", "usage")):
-                return blocks.help_message(language=language), False
-            if kpi is None and words[0].lower() in ("list", "liste", "catalogue"):
-                return blocks.catalogue_message(language=language), False
-            try:
-                result = answer_text(deps=deps, text=command.text, kpi=kpi)
-            except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
-                return _bad_input(exc, language), False
-            return blocks.answer(result, currency=currency, language=language), command.share
+            return reply(deps, name, body.get("text", ""))
 
         future: Future[tuple[blocks.Message, bool]] = pool.submit(work)
         try:
@@ -150,5 +142,5 @@ def _late(done: Future[tuple[blocks.Message, bool]], respond: Respond, language:
 
 def register(app: App, deps: Deps, access: Access, pool: ThreadPoolExecutor) -> None:
     """Wire every command listener."""
-    for command, kpi in COMMANDS.items():
-        app.command(command)(make_listener(deps, access, pool, kpi))
+    for command in COMMANDS:
+        app.command(command)(make_listener(deps, access, pool, command))
