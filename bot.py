@@ -168,13 +168,9 @@ def serve(host: str, port: int, use_demo: bool) -> None:
     deps = build_deps(settings)
     app = create_app(settings, deps)
     if settings.slack_enabled and settings.slack_mode == "socket":
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from handlers.slack.app import start_socket_mode
 
-        from handlers.slack.app import build_bolt_app
-
-        token = settings.slack_app_token
-        assert token is not None
-        SocketModeHandler(build_bolt_app(deps), token.get_secret_value()).connect()  # type: ignore[no-untyped-call]
+        start_socket_mode(deps)
         click.echo("kpibot: Slack in Socket Mode", err=True)
     click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")

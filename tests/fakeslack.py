@@ -45,6 +45,8 @@ class FakeSlack:
     #: the Retry-After header (seconds) sent with a 429.
     retry_after: int = 0
     uploads: dict[str, bytes] = field(default_factory=dict)
+    #: what apps.connections.open answers (a Socket Mode WebSocket URL, see tests/fakesocket.py).
+    socket_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def api_url(self) -> str:
@@ -108,6 +110,8 @@ class FakeSlack:
                 "ts": "1700000000.000100",
                 "message": {"text": body.get("text")},
             }
+        if method == "apps.connections.open":
+            return 200, {"ok": True, "url": self.socket_url}
         if method == "conversations.info":
             channel_id = str(body.get("channel"))
             channel = self.channels.get(channel_id)

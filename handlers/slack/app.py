@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -78,3 +79,17 @@ def mount(api: FastAPI, bolt: App) -> None:
             content=response.body,
             headers=response.first_headers_without_set_cookie(),
         )
+
+
+def start_socket_mode(deps: Deps) -> SocketModeHandler:
+    """Connect to Slack over Socket Mode (SLACK_APP_TOKEN) and answer there; returns the handler.
+
+    The connection URL comes from `apps.connections.open` on SLACK_API_URL; requests arrive over
+    the WebSocket, so no public URL and no signing secret are needed.
+    """
+    token = deps.settings.slack_app_token
+    if token is None:
+        raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-…)")
+    handler = SocketModeHandler(build_bolt_app(deps), token.get_secret_value())
+    handler.connect()  # type: ignore[no-untyped-call]
+    return handler
