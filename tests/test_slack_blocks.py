@@ -123,3 +123,31 @@ def test_counts_are_written_with_thousands_separators() -> None:
     french = blocks.answer(result, language="fr")
     assert "(n = 2\u202f289)" in french.text
     assert "Promoteurs 57,4\u00a0% (1\u202f314)" in json.dumps(french.blocks, ensure_ascii=False)
+
+
+def test_a_group_named_with_backticks_stays_inside_the_table() -> None:
+    result = huge_result()
+    figure = result.current
+    named = KpiResult(
+        "nps",
+        "NPS",
+        "nps",
+        "up",
+        result.period,
+        figure,
+        figure,
+        0.0,
+        False,
+        (),
+        "team",
+        (GroupFigure("```care```", figure, figure), GroupFigure("billing", figure, None)),
+    )
+    table = next(
+        b["text"]["text"]
+        for b in blocks.answer(named).blocks
+        if b["type"] == "section" and "text" in b
+    )
+    assert table.startswith("```")
+    assert table.endswith("```")
+    assert table.count("```") == 2
+    assert "ˋˋˋcareˋˋˋ" in table

@@ -211,6 +211,8 @@ def test_the_word_payload_in_the_text_still_gets_an_answer(bot: Bot) -> None:
 
 def test_forged_unsigned_and_stale_requests_get_401(bot: Bot) -> None:
     assert bot.command("/nps", "last-30d", secret="not-the-secret").status_code == 401
+    forged_payload = bot.command("/kpi", "nps segment=payload-team", secret="not-the-secret")
+    assert forged_payload.status_code == 401  # our own form parsing does not skip the check
     stale = int(time.time()) - 6 * 60
     assert bot.command("/nps", "last-30d", timestamp=stale).status_code == 401
     body = command_body("/nps", "last-30d")

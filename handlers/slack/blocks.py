@@ -166,7 +166,8 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
             if group.delta is not None:
                 moved = "  " + fmt.change(result.unit, group.delta, currency, language)
             n = fmt.number(group.figure.n, 0, language)
-            rows.append(f"{clip(group.key, width):<{width}}  {text:>14}  n={n}{moved}")
+            key = clip(group.key.replace("`", "ˋ"), width)  # a backtick would end the table
+            rows.append(f"{key:<{width}}  {text:>14}  n={n}{moved}")
         blocks.append(
             SectionBlock(text=_md(clip("```" + "\n".join(rows), MAX_SECTION - 3) + "```"))
         )
