@@ -291,6 +291,26 @@ def test_guests_and_other_organisations_are_refused(bot: Bot) -> None:
         assert "NPS" not in body["text"]
 
 
+def test_grid_members_of_the_same_organisation_may_ask(bot: Bot) -> None:
+    bot.slack.users["U0GRID"] = {
+        "id": "U0GRID",
+        "team_id": "T0SISTER",
+        "enterprise_user": {"enterprise_id": "E0ORG", "teams": ["T0SISTER", TEAM]},
+    }
+    grid = bot.command("/nps", "last-30d", user_id="U0GRID", enterprise_id="E0ORG").json()
+    assert grid["text"].startswith("NPS last-30d")
+    other = bot.command("/nps", "last-30d", user_id="U0GRID", enterprise_id="E0ELSE").json()
+    assert "other organisations" in other["text"]
+    bot.slack.users["U0CONNECT"] = {
+        "id": "U0CONNECT",
+        "team_id": "T0SISTER",
+        "is_stranger": True,
+        "enterprise_user": {"enterprise_id": "E0ORG"},
+    }
+    stranger = bot.command("/nps", "last-30d", user_id="U0CONNECT", enterprise_id="E0ORG").json()
+    assert "other organisations" in stranger["text"]
+
+
 @pytest.mark.parametrize("bot", [{"viewers": "U0ANA,S0LEADS", "sharers": "U0ANA"}], indirect=True)
 def test_viewers_and_sharers_narrow_access(bot: Bot) -> None:
     bot.slack.member("U0ANA")

@@ -60,8 +60,20 @@ class Access:
             user_id in self._members(client, entry) for entry in allowed if entry.startswith("S")
         )
 
-    def refusal(self, client: WebClient, *, user_id: str, team_id: str, share: bool) -> str | None:
-        """None when the user may ask (and share); otherwise the i18n key of the reason."""
+    def refusal(
+        self,
+        client: WebClient,
+        *,
+        user_id: str,
+        team_id: str,
+        share: bool,
+        enterprise_id: str = "",
+    ) -> str | None:
+        """None when the user may ask (and share); otherwise the i18n key of the reason.
+
+        On Enterprise Grid a member of another workspace of the same organisation (same
+        `enterprise_id`) is not a stranger.
+        """
         try:
             user = self._user(client, user_id)
         except SlackApiError:
@@ -69,7 +81,9 @@ class Access:
         if user.get("is_restricted") or user.get("is_ultra_restricted"):
             return "guest"
         home = user.get("team_id")
-        if user.get("is_stranger") or (home and team_id and home != team_id):
+        organisation = (user.get("enterprise_user") or {}).get("enterprise_id")
+        same_org = bool(enterprise_id) and organisation == enterprise_id
+        if user.get("is_stranger") or (home and team_id and home != team_id and not same_org):
             return "external"
         if self.viewers and not self._listed(client, user_id, self.viewers):
             return "not_viewer"

@@ -103,6 +103,7 @@ def make_listener(
                 user_id=body.get("user_id", ""),
                 team_id=body.get("team_id", ""),
                 share=command.share,
+                enterprise_id=body.get("enterprise_id") or "",
             )
             if reason is not None:
                 return blocks.refusal(word(reason, language), language=language), False
