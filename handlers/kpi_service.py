@@ -73,9 +73,10 @@ class StorageRunner:
 
 
 def _sources(kpi: Kpi) -> set[str]:
-    from kpis.formulas import ScanNeed
+    from kpis.formulas import EPOCH, ScanNeed
+    from kpis.periods import Window
 
-    needs: list[ScanNeed] = kpi.formula.scans(())
+    needs: list[ScanNeed] = kpi.formula.scans((Window(EPOCH, EPOCH),))
     sources: set[str] = {need.source for need in needs}
     if kpi.formula.levels():
         sources.add("counters")

@@ -150,6 +150,7 @@ def compute(*, kpi: Kpi, period: Period, question: Question, runner: Runner) -> 
         filters=question.filters,
         group_by=group_by,
         groups=groups,
+        name_fr=kpi.name_fr,
     )
 
 

@@ -66,6 +66,12 @@ class KpiResult:
     filters: tuple[Filter, ...] = ()
     group_by: str | None = None
     groups: tuple[GroupFigure, ...] = ()
+    #: The KPI's French name (answers in French use it).
+    name_fr: str = ""
+
+    def display_name(self, language: str = "en") -> str:
+        """The KPI's name in English or French."""
+        return self.name_fr if language == "fr" and self.name_fr else self.name
 
     @property
     def low_sample(self) -> bool:
