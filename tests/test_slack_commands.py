@@ -399,3 +399,11 @@ def test_events_share_the_url_and_the_home_tab_is_published(bot: Bot) -> None:
     view = json.loads(view) if isinstance(view, str) else view
     assert view["type"] == "home"
     assert "/kpi <kpi> [period]" in str(view["blocks"])
+
+
+def test_a_small_sample_is_flagged(bot: Bot) -> None:
+    body = bot.command("/nps", "last-30d team=billing").json()
+    assert body["text"].startswith("NPS last-30d: -100 (n = 10)")
+    context = [b for b in body["blocks"] if b["type"] == "context"]
+    assert any("Fewer than 30 answers" in str(c) for c in context)
+    assert "Fewer than 30" not in str(bot.command("/nps", "last-30d").json()["blocks"])
