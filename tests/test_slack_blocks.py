@@ -101,7 +101,7 @@ def test_help_and_errors_follow_the_language() -> None:
     assert "ajoutez `share`" in french
     assert blocks.help_message(language="fr").text.startswith("Comment interroger kpibot")
     error = json.dumps(blocks.error("x", ["nps"], language="fr").blocks, ensure_ascii=False)
-    assert "Exemples: `/nps last-30d`" in error
+    assert "Exemples\u00a0: `/nps last-30d`" in error
     assert "Vouliez-vous dire" in error
 
 

@@ -171,10 +171,11 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
         blocks.append(
             SectionBlock(text=_md(clip("```" + "\n".join(rows), MAX_SECTION - 3) + "```"))
         )
-    notes = [f"{w('period')}: {_period_text(result, language)}"]
+    colon = w("colon")
+    notes = [f"{w('period')}{colon}{_period_text(result, language)}"]
     if result.filters:
         shown = ", ".join(f"{f.name}{'!=' if f.negate else '='}{f.value}" for f in result.filters)
-        notes.append(f"{w('filters')}: {shown}")
+        notes.append(f"{w('filters')}{colon}{shown}")
     if result.low_sample:
         notes.append(w("low_sample"))
     notes.append(w("more"))
@@ -184,11 +185,12 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
 
 def error(message: str, suggestions: Sequence[str] = (), *, language: str = "en") -> Message:
     """A clear ephemeral answer to bad input: what was wrong, the closest matches, usage."""
-    text = f"{word('error', language)}: {message}"
+    colon = word("colon", language)
+    text = f"{word('error', language)}{colon}{message}"
     lines = [f":warning: *{text}*"]
     if suggestions:
         lines.append(
-            f"{word('did_you_mean', language)}: " + ", ".join(f"`{s}`" for s in suggestions)
+            f"{word('did_you_mean', language)}{colon}" + ", ".join(f"`{s}`" for s in suggestions)
         )
     blocks: list[Block] = [
         SectionBlock(text=_md("\n".join(lines))),
@@ -196,7 +198,7 @@ def error(message: str, suggestions: Sequence[str] = (), *, language: str = "en"
         ContextBlock(
             elements=[
                 _md(
-                    f"{word('examples', language)}: "
+                    f"{word('examples', language)}{colon}"
                     + " · ".join(f"`{e}`" for e in EXAMPLE_COMMANDS)
                 )
             ]
@@ -207,7 +209,7 @@ def error(message: str, suggestions: Sequence[str] = (), *, language: str = "en"
 
 def refusal(reason: str, *, language: str = "en") -> Message:
     """Why a person may not ask, said plainly."""
-    text = f"{word('refused', language)}: {reason}."
+    text = f"{word('refused', language)}{word('colon', language)}{reason}."
     return Message(text, _limits([SectionBlock(text=_md(f":no_entry: {text}"))]))
 
 

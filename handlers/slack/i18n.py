@@ -30,6 +30,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_viewer": "only the people listed in KPIBOT_VIEWERS can ask",
         "not_sharer": "only the people listed in KPIBOT_SHARERS can share answers in the channel",
         "failed": "Something went wrong while answering; the error was logged",
+        "colon": ": ",
         "examples": "Examples",
         "periods": "Periods",
         "groups": "Groups",
@@ -67,6 +68,7 @@ WORDS: dict[str, dict[str, str]] = {
         "not_viewer": "seules les personnes listées dans KPIBOT_VIEWERS peuvent demander",
         "not_sharer": "seules les personnes listées dans KPIBOT_SHARERS peuvent partager",
         "failed": "Une erreur est survenue ; elle a été journalisée",
+        "colon": "\u00a0: ",  # French puts a (no-break) space before a colon
         "examples": "Exemples",
         "periods": "Périodes",
         "groups": "Groupes",
