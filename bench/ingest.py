@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench.common import kpibot_server as serve_child
 from storage.migrate import upgrade
 
 BATCH = 10_000
@@ -138,33 +139,9 @@ def time_raw(url: str, rows: list[tuple[Any, ...]]) -> float:
 
 @contextmanager
 def kpibot_server(url: str) -> Iterator[str]:
-    """A `kpibot serve` child process on a free loopback port."""
-    from tests.server import free_port
-
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "KPIBOT_INGEST_TOKEN": TOKEN, "NO_PROXY": "*"}
-    proc = subprocess.Popen(
-        [KPIBOT, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError("kpibot serve did not start")
-            time.sleep(0.1)
+    """A `kpibot serve` child process on the database, with the ingest token set."""
+    with serve_child({"DATABASE_URL": url, "KPIBOT_INGEST_TOKEN": TOKEN}) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def time_api(url: str, records: list[dict[str, Any]]) -> float:

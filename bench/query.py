@@ -382,16 +382,9 @@ def main(argv: list[str]) -> int:
         help="SQLite file (reused when it already holds the data)",
     )
     args = parser.parse_args(argv)
-    args.database.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{args.database}"
-    stamp = args.database.with_suffix(f".{args.responses}-{args.tickets}.ok")
-    if not stamp.exists():
-        args.database.unlink(missing_ok=True)
-        upgrade(url)
-        started = time.perf_counter()
-        fill(url, args.responses, args.tickets)
-        print(f"filled {args.database} in {time.perf_counter() - started:.0f} s")
-        stamp.touch()
+    from bench.common import dataset
+
+    url = dataset(args.database, args.responses, args.tickets)
     run(
         f"SQLite: {args.responses:,} responses + {args.tickets:,} tickets",
         url,

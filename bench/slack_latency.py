@@ -11,23 +11,20 @@ measured in the same run.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from bench.query import NOW, OUT, fill
+from bench.common import dataset, kpibot_server
+from bench.query import NOW, OUT
 from handlers.deps import Deps
 from handlers.kpi_service import answer_text
 from settings import Settings
 from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade
 from tests.fakeslack import fake_slack
-from tests.server import free_port
 from tests.slack_requests import command_body, signed
 
 SECRET = "bench-signing-secret"
@@ -51,14 +48,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--tickets", type=int, default=1_000_000)
     args = parser.parse_args(argv)
-    args.database.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{args.database.resolve()}"
-    stamp = args.database.with_suffix(f".{args.responses}-{args.tickets}.ok")
-    if not stamp.exists():
-        args.database.unlink(missing_ok=True)
-        upgrade(url)
-        fill(url, args.responses, args.tickets)
-        stamp.touch()
+    url = dataset(args.database, args.responses, args.tickets)
     # The data is dated around bench.query.NOW; the server answers `last-30d` at its own clock,
     # so the engine is timed on the same window shape at NOW and at the real now.
     engine = make_engine(url)
@@ -71,33 +61,13 @@ def main(argv: list[str]) -> int:
     engine.dispose()
     with fake_slack() as slack:
         slack.member("U0LEAD")
-        port = free_port()
         env = {
-            **os.environ,
             "DATABASE_URL": url,
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url(),
-            "NO_PROXY": "*",
         }
-        proc = subprocess.Popen(
-            [KPIBOT, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("kpibot serve did not start")
-                time.sleep(0.1)
+        with kpibot_server(env) as base:
             timings = []
             with httpx.Client(timeout=10) as client:
                 for i in range(args.requests + 5):
@@ -110,9 +80,6 @@ def main(argv: list[str]) -> int:
                     assert reply.json()["text"].startswith("NPS"), reply.text
                     if i >= 5:  # the first requests warm caches (users.info, auth.test)
                         timings.append(elapsed)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
     ms = [t * 1000 for t in timings]
     print(
         f"\n/nps last-30d end to end, {args.responses:,} responses + {args.tickets:,} tickets "
