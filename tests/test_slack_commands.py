@@ -344,6 +344,8 @@ def test_a_slow_question_is_answered_through_response_url(bot: Bot) -> None:
 @pytest.mark.parametrize("bot", [{"language": "fr"}], indirect=True)
 def test_french_answers(bot: Bot) -> None:
     body = bot.command("/kpi", "dmr last-7d").json()
+    assert body["blocks"][0]["text"]["text"] == "Délai moyen de réponse · last-7d"
+    assert body["text"].startswith("Délai moyen de réponse last-7d")
     text = blocks_text(body)
     assert "Valeur" in text
     assert "Période précédente" in text

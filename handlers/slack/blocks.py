@@ -100,7 +100,7 @@ def summary(result: KpiResult, *, currency: str = "EUR", language: str = "en") -
     """The one-line summary: notification text and screen-reader text."""
     value = _figure(result, result.current, currency, language)
     n = fmt.number(result.current.n, 0, language)
-    line = f"{result.name} {result.period.label}: {value} (n = {n})"
+    line = f"{result.display_name(language)} {result.period.label}: {value} (n = {n})"
     if result.delta is not None:
         previous = _figure(result, result.previous, currency, language)
         line += f", {fmt.delta(result, currency, language)} vs {previous}"
@@ -133,7 +133,7 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
         low = fmt.value(result.unit, result.current.ci.low, currency, language)
         high = fmt.value(result.unit, result.current.ci.high, currency, language)
         fields.append(_md(f"*{w('ci')}*\n{low} … {high}", MAX_FIELD))
-    header = f"{result.name} · {result.period.label}"
+    header = f"{result.display_name(language)} · {result.period.label}"
     if result.group_by:
         header += f" · {w('by')} {result.group_by}"
     blocks: list[Block] = [
