@@ -6,6 +6,7 @@ scheduler) and hands them down. No business logic lives here.
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def build_deps(settings: Settings) -> Deps:
     """The engine, session factory and clock every handler shares."""
     engine = make_engine(settings.database_url)
     return Deps(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+
+def tune_gc() -> None:
+    """Make Python's cyclic garbage collector cheap for batch work.
+
+    A 10,000-record ingest request or an import batch allocates hundreds of thousands of small
+    containers; with the default thresholds the collector runs every 700 allocations and its
+    full passes rescan everything the process holds, which measured as a third of the ingest
+    time. Objects alive after start-up are frozen (never rescanned) and young collections run
+    every 50,000 allocations instead. Reference counting still frees almost everything at once.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def is_sqlite(url: str) -> bool:
@@ -167,6 +182,7 @@ def serve(host: str, port: int, use_demo: bool) -> None:
         click.echo(f"kpibot: {note}", err=True)
     deps = build_deps(settings)
     app = create_app(settings, deps)
+    tune_gc()
     if settings.slack_enabled and settings.slack_mode == "socket":
         from handlers.slack.app import start_socket_mode
 
@@ -243,6 +259,7 @@ def import_command(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     deps = build_deps(settings)
+    tune_gc()
     console = Console(stderr=True)
     progress = Progress(
         "[progress.description]{task.description}",

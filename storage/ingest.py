@@ -156,8 +156,43 @@ def _upsert(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -
         for source, ids in by_source.items()
     )
     created = len(latest) - existing
-    session.connection().exec_driver_sql(writer.sql, _parameters(writer, dialect, latest.values()))
+    parameters = _parameters(writer, dialect, latest.values())
+    if dialect == "postgresql":
+        _copy_upsert(session, table, writer, parameters)
+    else:
+        session.connection().exec_driver_sql(writer.sql, parameters)
     return Counts(created=created, updated=total - created)
+
+
+def _copy_upsert(session: Session, table: Table, writer: _Writer, rows: list[Any]) -> None:
+    """PostgreSQL: COPY the batch into a temporary staging table, then upsert from it.
+
+    COPY streams rows several times faster than an executemany of INSERTs; one
+    INSERT … SELECT … ON CONFLICT then merges the batch server-side.
+    """
+    stage = f"kpibot_stage_{table.name}"
+    columns = ", ".join(writer.columns)
+    updates = ", ".join(
+        f"{name} = excluded.{name}"
+        for name in writer.columns
+        if name not in ("source", "external_id", "received_at")
+    )
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM {table.name} WITH NO DATA"
+        )
+        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage} "
+            f"ON CONFLICT (source, external_id) DO UPDATE SET {updates}"
+        )
+        cursor.execute(f"TRUNCATE {stage}")
+    finally:
+        cursor.close()
 
 
 def _append(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> Counts:
