@@ -47,7 +47,7 @@ def render(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
             )
         )
     previous = fmt.figure_text(result.unit, result.previous, currency, language)
-    comparison = f"  previous: {previous} (n = {result.previous.n})"
+    comparison = f"  previous: {previous} (n = {fmt.number(result.previous.n, 0, language)})"
     if result.delta is not None:
         comparison += (
             f"   {fmt.delta(result, currency, language)} ({fmt.verdict(result, language)})"
@@ -60,5 +60,6 @@ def render(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
         width = max(len(g.key) for g in result.groups)
         for g in result.groups:
             text = fmt.figure_text(result.unit, g.figure, currency, language)
-            lines.append(f"    {g.key:<{width}}  {text:>12}  n = {g.figure.n}")
+            n = fmt.number(g.figure.n, 0, language)
+            lines.append(f"    {g.key:<{width}}  {text:>12}  n = {n}")
     return "\n".join(lines)
