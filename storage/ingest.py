@@ -1,14 +1,16 @@
 """Idempotent writes: insert new records, update re-sent ones, never duplicate.
 
 Records are unique on (`source`, `external_id`) per table. A batch is written in the caller's
-transaction with one `INSERT … ON CONFLICT DO UPDATE` executemany per table (SQLite and PostgreSQL
-both support it), after one look-up of which keys already exist, so `created`/`updated` are exact.
+transaction with `INSERT … ON CONFLICT DO UPDATE` (SQLite and PostgreSQL both support it), after
+one look-up of which keys already exist, so `created`/`updated` are exact.
 Within one batch the last version of a key wins.
 
 This is the hot path of every ingest (10,000-row API requests, multi-million-line imports), so
-rows go to the driver's `executemany` as ready-made tuples: instants converted to the column's
-storage form (naive UTC text on SQLite, exactly as `UTCDateTime` writes it; aware datetimes on
-PostgreSQL) and attributes serialised once with orjson. The SQL is derived from the tables.
+rows go to the driver as ready-made tuples: instants converted to the column's storage form
+(naive UTC text on SQLite, exactly as `UTCDateTime` writes it; aware datetimes on PostgreSQL) and
+attributes serialised once with orjson. SQLite takes them through `executemany`; PostgreSQL
+through COPY into a temporary staging table and one `INSERT … SELECT … ON CONFLICT`. The SQL is
+derived from the tables.
 """
 
 from __future__ import annotations
