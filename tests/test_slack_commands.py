@@ -352,6 +352,10 @@ def test_french_answers(bot: Bot) -> None:
     assert "37 min" in text
     error = bot.command("/kpi", "npss").json()
     assert error["text"].startswith("Désolé")
+    assert "KPI inconnu « npss »" in error["text"]
+    assert "`nps`" in blocks_text(error)
+    period = bot.command("/nps", "last-fortnight").json()
+    assert "période non reconnue « last-fortnight »" in period["text"]
 
 
 def test_signature_vector_from_slack_docs() -> None:

@@ -51,7 +51,24 @@ def _bad_input(exc: Exception, language: str) -> blocks.Message:
         suggestions = list(exc.suggestions)
     elif isinstance(exc, PeriodError):
         suggestions = ["last-7d", "last-30d", "this-month", "last-week", "2026-Q1"]
-    return blocks.error(str(exc), suggestions, language=language)
+    return blocks.error(_explain(exc, language), suggestions, language=language)
+
+
+def _explain(exc: Exception, language: str) -> str:
+    """The error in the workspace's language (the engine's own words are English)."""
+    if language != "fr":
+        return str(exc)
+    if isinstance(exc, UnknownKpi):
+        return f"KPI inconnu « {exc.text} »"
+    if isinstance(exc, UnknownAttribute):
+        return f"attribut inconnu « {exc.name} »"
+    if isinstance(exc, PeriodError):
+        return f"période non reconnue « {exc.text} »"
+    if isinstance(exc, QuestionError):
+        if exc.reason == "unexpected word":
+            return f"mot inattendu « {exc.token} »"
+        return f"« {exc.token} » : {exc.reason}"
+    return str(exc)
 
 
 def reply(deps: Deps, command: str, raw_text: str) -> tuple[blocks.Message, bool]:
