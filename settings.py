@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         SLACK_DEFAULT_API_URL, validation_alias=AliasChoices("SLACK_API_URL", "slack_api_url")
     )
+    slack_timeout: int = Field(
+        30, ge=1, validation_alias=AliasChoices("KPIBOT_SLACK_TIMEOUT", "slack_timeout")
+    )
     slack_mode: Literal["http", "socket"] = Field(
         "http", validation_alias=AliasChoices("KPIBOT_SLACK_MODE", "slack_mode")
     )

@@ -17,7 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables)
+import storage.digest_tables
+import storage.models  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade
 

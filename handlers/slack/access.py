@@ -60,6 +60,25 @@ class Access:
             user_id in self._members(client, entry) for entry in allowed if entry.startswith("S")
         )
 
+    def admin_refusal(self, client: WebClient, *, admins: list[str], user_id: str) -> str | None:
+        """None when the user may change subscriptions; otherwise the i18n key of the reason.
+
+        With KPIBOT_ADMINS set, only the users (or members of the user groups) it lists;
+        otherwise the workspace's admins and owners.
+        """
+        if admins:
+            try:
+                return None if self._listed(client, user_id, admins) else "not_admin_listed"
+            except SlackApiError:
+                return "failed"
+        try:
+            user = self._user(client, user_id)
+        except SlackApiError:
+            return "failed"
+        if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
+            return None
+        return "not_admin"
+
     def refusal(
         self,
         client: WebClient,

@@ -20,8 +20,10 @@ from handlers.deps import Deps
 from handlers.kpi_service import UnknownAttribute, UnknownKpi, answer_text
 from handlers.slack import blocks
 from handlers.slack.access import Access
+from handlers.slack.caller import Caller
 from handlers.slack.i18n import word
-from handlers.slack.text import read_command
+from handlers.slack.subcommands import subcommands
+from handlers.slack.text import CommandText, read_command
 from kpis.periods import PeriodError
 from kpis.question import QuestionError
 
@@ -71,11 +73,13 @@ def _explain(exc: Exception, language: str) -> str:
     return str(exc)
 
 
-def reply(deps: Deps, command: str, raw_text: str) -> tuple[blocks.Message, bool]:
+def reply(
+    deps: Deps, command: str, raw_text: str, caller: Caller | None = None
+) -> tuple[blocks.Message, bool]:
     """What a command answers (message, shared?), computed now; bad input answers too.
 
     The listeners, `kpibot ask` and the demo all answer through it; the listener adds the
-    access rules and the deadline.
+    access rules and the deadline. `caller` is who asks (the operator when None).
     """
     language, currency = deps.settings.language, deps.settings.currency
     kpi = COMMANDS.get(command, "missing")
@@ -89,6 +93,12 @@ def reply(deps: Deps, command: str, raw_text: str) -> tuple[blocks.Message, bool
         return blocks.help_message(language=language), False
     if kpi is None and words[0].lower() in ("list", "liste", "catalogue"):
         return blocks.catalogue_message(language=language), False
+    manage = subcommands().get(words[0].lower()) if kpi is None else None
+    if manage is not None:
+        rest = CommandText(
+            words[1:], parsed.share, parsed.channels, parsed.users, parsed.groups, parsed.labels
+        )
+        return manage(deps, rest, caller or Caller()), False
     try:
         result = answer_text(deps=deps, text=parsed.text, kpi=kpi)
     except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
@@ -124,7 +134,13 @@ def make_listener(
             )
             if reason is not None:
                 return blocks.refusal(word(reason, language), language=language), False
-            return reply(deps, name, body.get("text", ""))
+            caller = Caller(
+                user_id=body.get("user_id", ""),
+                team_id=body.get("team_id", ""),
+                client=client,
+                access=access,
+            )
+            return reply(deps, name, body.get("text", ""), caller)
 
         future: Future[tuple[blocks.Message, bool]] = pool.submit(work)
         try:

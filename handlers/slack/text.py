@@ -18,6 +18,8 @@ class CommandText:
     channels: list[str] = field(default_factory=list)
     users: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
+    #: The names Slack sent with references: channel id → name, group id → handle.
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
@@ -30,9 +32,12 @@ def read_command(raw: str) -> CommandText:
     channels: list[str] = []
     users: list[str] = []
     groups: list[str] = []
+    labels: dict[str, str] = {}
 
     def reference(match: re.Match[str]) -> str:
         kind, target, label = match[1], match[2], match[3]
+        if label and kind in "#!":
+            labels[target.removeprefix("subteam^")] = label.lstrip("@")
         if kind == "#":
             channels.append(target)
             return " "
@@ -49,4 +54,4 @@ def read_command(raw: str) -> CommandText:
     words = text.split()
     share = any(w.lower() == "share" for w in words)
     words = [w for w in words if w.lower() != "share"]
-    return CommandText(words, share, channels, users, groups)
+    return CommandText(words, share, channels, users, groups, labels)

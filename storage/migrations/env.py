@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import storage.digest_tables
+import storage.models  # noqa: F401
 from storage.db import make_engine
 from storage.types import UTCDateTime
 

@@ -1,0 +1,100 @@
+"""The digest tables: subscriptions (the schedule's source of truth) and deliveries (the claims).
+
+A subscription says what to post where and when (a cron expression in an IANA timezone). A
+delivery is one (subscription, scheduled instant): its row is inserted before anything is
+posted, and the unique key on (subscription_id, scheduled_for) is the lock that keeps a second
+scheduler, a restarted process or an operator's `kpibot digest send` from posting it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from storage.models import utcnow
+from storage.types import AttributesJSON, UTCDateTime
+
+#: A delivery's states. `claimed`: being posted now; `sent`: posted; `failed`: Slack certainly
+#: posted nothing (retried at the next tick, within the grace window); `unknown`: a timeout or
+#: crash after sending, never re-posted automatically.
+DELIVERY_STATES = ("claimed", "sent", "failed", "unknown")
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's digest: where, when (cron + timezone), which KPIs, which segment."""
+
+    __tablename__ = "digest_subscriptions"
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    team_id: str = Field(default="", sa_column=Column(String(32), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(32), nullable=False))
+    channel_name: str = Field(default="", sa_column=Column(String(255), nullable=False))
+    #: weekly, daily, monthly or cron: which period the digest covers.
+    cadence: str = Field(sa_column=Column(String(8), nullable=False))
+    #: Five-field cron expression, in `timezone` (always set, also for the readable schedules).
+    cron: str = Field(sa_column=Column(String(128), nullable=False))
+    timezone: str = Field(sa_column=Column(String(64), nullable=False))
+    kpis: list[str] = Field(default_factory=list, sa_column=Column(AttributesJSON, nullable=False))
+    #: Filters as typed: ["plan=enterprise", "channel!=email"].
+    filters: list[str] = Field(
+        default_factory=list, sa_column=Column(AttributesJSON, nullable=False)
+    )
+    created_by: str = Field(default="", sa_column=Column(String(32), nullable=False))
+    paused: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    paused_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class DigestDelivery(SQLModel, table=True):
+    """One scheduled post of a subscription, claimed before posting and marked after."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint(
+            "subscription_id", "scheduled_for", name="uq_digest_deliveries_subscription_slot"
+        ),
+        Index("ix_digest_deliveries_status", "status", "scheduled_for"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    subscription_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("digest_subscriptions.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    #: The cron fire time this delivery belongs to (UTC).
+    scheduled_for: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    period_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    period_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(sa_column=Column(String(8), nullable=False))
+    #: Posted after its time (caught up after downtime, or retried after a failure).
+    late: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    #: Who triggered it: scheduler, catch-up, retry or manual (`kpibot digest send`).
+    trigger: str = Field(default="scheduler", sa_column=Column(String(16), nullable=False))
+    attempts: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    claimed_by: str = Field(default="", sa_column=Column(String(128), nullable=False))
+    claimed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    message_ts: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: none (no chart), uploaded or failed (the text digest stands either way).
+    chart: str = Field(default="none", sa_column=Column(String(8), nullable=False))
+    chart_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
