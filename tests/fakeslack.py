@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Call:
     method: str
     headers: dict[str, str]
     body: dict[str, Any]
+    #: Whether the fake answered HTTP 200 with "ok": true.
+    answered_ok: bool = False
 
 
 @dataclass
@@ -42,12 +45,16 @@ class FakeSlack:
     fail: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     #: method → how many more calls fail (absent: every call fails while in `fail`).
     fail_times: dict[str, int] = field(default_factory=dict)
+    #: method → seconds to wait before answering (after recording the call): a client whose
+    #: timeout is shorter sees a timeout although the call arrived, as when Slack is slow.
+    delay: dict[str, float] = field(default_factory=dict)
     #: the Retry-After header (seconds) sent with a 429.
     retry_after: int = 0
     uploads: dict[str, bytes] = field(default_factory=dict)
     #: what apps.connections.open answers (a Socket Mode WebSocket URL, see tests/fakesocket.py).
     socket_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _ts: int = 0
 
     def api_url(self) -> str:
         """The SLACK_API_URL to give the bot."""
@@ -83,6 +90,20 @@ class FakeSlack:
                     del self.fail[method], self.fail_times[method]
             return answer
 
+    def next_ts(self) -> str:
+        """A new message timestamp, unique within the run like Slack's."""
+        with self.lock:
+            self._ts += 1
+            return f"1700000000.{self._ts:06d}"
+
+    def posted(self, channel: str | None = None) -> list[Call]:
+        """The chat.postMessage calls that succeeded, optionally to one channel."""
+        return [
+            c
+            for c in self.of("chat.postMessage")
+            if c.answered_ok and (channel is None or c.body.get("channel") == channel)
+        ]
+
     def answer(self, method: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         failure = self._failure(method)
         if failure is not None:
@@ -103,13 +124,27 @@ class FakeSlack:
             return 200, {"ok": True, "user": user}
         if method == "usergroups.users.list":
             return 200, {"ok": True, "users": self.groups.get(str(body.get("usergroup")), [])}
-        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+        if method in ("chat.postMessage", "chat.postEphemeral"):
             return 200, {
                 "ok": True,
                 "channel": body.get("channel"),
-                "ts": "1700000000.000100",
+                "ts": self.next_ts(),
                 "message": {"text": body.get("text")},
             }
+        if method == "chat.update":
+            return 200, {
+                "ok": True,
+                "channel": body.get("channel"),
+                "ts": body.get("ts"),
+                "text": body.get("text"),
+            }
+        if method == "conversations.open":
+            return 200, {
+                "ok": True,
+                "channel": {"id": "D" + str(body.get("users", "")).lstrip("U")},
+            }
+        if method in ("views.open", "views.update", "views.push"):
+            return 200, {"ok": True, "view": {"id": "V0001", **(body.get("view") or {})}}
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}
         if method == "conversations.info":
@@ -157,9 +192,14 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(data.decode("utf-8") or "{}")
         else:
             body = dict(parse_qsl(data.decode("utf-8"), keep_blank_values=True))
+        call = Call(method, dict(self.headers.items()), body)
         with self.fake.lock:
-            self.fake.calls.append(Call(method, dict(self.headers.items()), body))
+            self.fake.calls.append(call)
+            delay = self.fake.delay.get(method, 0.0)
         status, answer = self.fake.answer(method, body)
+        call.answered_ok = status == 200 and bool(answer.get("ok"))
+        if delay:
+            time.sleep(delay)
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
