@@ -11,10 +11,12 @@ import logging
 from pathlib import Path
 
 import click
+from apscheduler.schedulers.base import BaseScheduler
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from handlers.deps import Deps
+from handlers.jobs.scheduler import JobSetup
 from settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
@@ -72,6 +74,21 @@ def create_app(settings: Settings, deps: Deps | None = None):  # type: ignore[no
     return api
 
 
+def job_setups() -> list[JobSetup]:
+    """Every part's scheduled jobs, in the order they are added."""
+    from handlers.digests.jobs import setup as digests
+
+    return [digests]
+
+
+def build_scheduler_for(deps: Deps) -> BaseScheduler:
+    """The scheduler with every part's jobs, posting with the once-only Slack client."""
+    from handlers.jobs.scheduler import build_scheduler
+    from handlers.slack.posting import once_client
+
+    return build_scheduler(deps, once_client(deps.settings), job_setups())
+
+
 def startup_notes(settings: Settings) -> list[str]:
     """One line for each part that is off, naming the settings that turn it on."""
     notes = []
@@ -85,6 +102,8 @@ def startup_notes(settings: Settings) -> list[str]:
             "Slack off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN with "
             "KPIBOT_SLACK_MODE=socket) to answer slash commands"
         )
+    if settings.slack_bot_token is None:
+        notes.append("scheduler off: digests and alerts need SLACK_BOT_TOKEN to post")
     return notes
 
 
@@ -168,7 +187,12 @@ def demo(database: Path, seed: int, days: int, force: bool) -> None:
     is_flag=True,
     help=f"Serve a fresh seeded demo history ({DEMO_DATABASE}) instead of DATABASE_URL.",
 )
-def serve(host: str, port: int, use_demo: bool) -> None:
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Don't run the digest and alert jobs here (run `kpibot scheduler` elsewhere).",
+)
+def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
     """Run the HTTP server: ingest API, KPI API and (when configured) the Slack app."""
     import uvicorn
 
@@ -188,8 +212,120 @@ def serve(host: str, port: int, use_demo: bool) -> None:
 
         start_socket_mode(deps)
         click.echo("kpibot: Slack in Socket Mode", err=True)
+    scheduler = None
+    if not no_scheduler and settings.slack_bot_token is not None:
+        scheduler = build_scheduler_for(deps)
+        scheduler.start()
+        click.echo("kpibot: scheduler running (digests)", err=True)
     click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run only the scheduled jobs (digests, alerts), for deployments that keep web apart.
+
+    Any number may run against one database: each delivery is claimed there before posting.
+    """
+    import signal
+    import threading
+
+    settings = load_settings()
+    if settings.slack_bot_token is None:
+        raise click.ClickException("the scheduler posts to Slack: set SLACK_BOT_TOKEN")
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    deps = build_deps(settings)
+    jobs = build_scheduler_for(deps)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    jobs.start()
+    click.echo("kpibot: scheduler running (digests); Ctrl-C stops it", err=True)
+    try:
+        stop.wait()
+    finally:
+        jobs.shutdown(wait=True)
+        deps.engine.dispose()
+
+
+@cli.group()
+def digest() -> None:
+    """Scheduled digests: list them, or post one now."""
+
+
+@digest.command("list")
+def digest_list() -> None:
+    """Show every subscription with its schedule, next run and last delivery."""
+    from handlers.digests.commands import list_message
+    from handlers.slack.terminal import render
+
+    settings = load_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    deps = build_deps(settings)
+    try:
+        click.echo(render(list_message(deps)))
+    finally:
+        deps.engine.dispose()
+
+
+@digest.command("send")
+@click.argument("subscription_id", type=int)
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Post a fresh copy even if the latest slot was already sent.",
+)
+def digest_send(subscription_id: int, again: bool) -> None:
+    """Post digest SUBSCRIPTION_ID's latest slot now, with the same claim rules as the scheduler.
+
+    A slot that failed or whose fate is unknown is claimed and posted; one already sent (or
+    being sent) is refused unless --again.
+    """
+    from handlers.digests.deliver import deliver
+    from handlers.digests.schedule import last_fire
+    from handlers.slack.posting import once_client
+    from storage.db import session_scope
+    from storage.digests import get_subscription
+
+    settings = load_settings()
+    if settings.slack_bot_token is None:
+        raise click.ClickException("posting needs SLACK_BOT_TOKEN")
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    deps = build_deps(settings)
+    try:
+        with session_scope(deps.sessions) as session:
+            subscription = get_subscription(session=session, subscription_id=subscription_id)
+        if subscription is None:
+            raise click.ClickException(f"no digest #{subscription_id} (see `kpibot digest list`)")
+        now = deps.clock()
+        slot = last_fire(subscription.cron, subscription.timezone, now) or now
+        result = deliver(
+            deps,
+            once_client(settings),
+            subscription_id,
+            slot,
+            now=now,
+            trigger="manual",
+            reclaim=("failed", "unknown", "missed"),
+            claim_at=now if again else None,
+        )
+    finally:
+        deps.engine.dispose()
+    if result.status == "skipped":
+        raise click.ClickException(
+            f"digest #{subscription_id} for {slot:%Y-%m-%d %H:%M} UTC: {result.detail} "
+            "(--again posts a fresh copy)"
+        )
+    if result.status != "sent":
+        raise click.ClickException(f"digest #{subscription_id}: {result.status}: {result.detail}")
+    click.echo(f"digest #{subscription_id} sent (ts {result.message_ts}, chart {result.chart})")
 
 
 @cli.group()

@@ -114,12 +114,20 @@ def _check_names(session: Session, kpi: Kpi, question: Question) -> None:
 
 
 def answer(
-    *, deps: Deps, question: Question, tz: str | None = None, now: datetime | None = None
+    *,
+    deps: Deps,
+    question: Question,
+    tz: str | None = None,
+    now: datetime | None = None,
+    period: Period | None = None,
 ) -> KpiResult:
-    """Answer a parsed question (raises one of `KpiError` on bad input)."""
-    zone = ZoneInfo(tz or deps.settings.timezone)
-    instant = now or deps.clock()
-    period: Period = parse_period(question.period, now=instant, tz=zone)
+    """Answer a parsed question (raises one of `KpiError` on bad input).
+
+    `period`, when given, replaces the question's own (digests pass the windows they cover).
+    """
+    if period is None:
+        zone = ZoneInfo(tz or deps.settings.timezone)
+        period = parse_period(question.period, now=now or deps.clock(), tz=zone)
     with session_scope(deps.sessions) as session:
         kpi = resolve_kpi(session, question.kpi)
         _check_names(session, kpi, question)

@@ -234,7 +234,8 @@ def dimension(source: str, name: str) -> ColumnElement[Any]:
     return attribute
 
 
-def _filters(source: str, filters: Sequence[FilterLike]) -> list[ColumnElement[bool]]:
+def filter_conditions(source: str, filters: Sequence[FilterLike]) -> list[ColumnElement[bool]]:
+    """SQL conditions for `name=value` / `name!=value` filters (case-insensitive)."""
     out: list[ColumnElement[bool]] = []
     for f in filters:
         value = func.lower(dimension(source, f.name))
@@ -266,7 +267,7 @@ def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
     scope = [
         time >= min(w.start for w in windows),
         time < max(w.end for w in windows),
-        *_filters(scan.source, scan.filters),
+        *filter_conditions(scan.source, scan.filters),
     ]
     group = _group(scan.source, scan.group_by, scan.keep_groups)
     result: ScanResult = {}
@@ -531,7 +532,7 @@ def run_levels(*, session: Session, levels: LevelsLike) -> LevelResult:
                     table.c.name == levels.counter,
                     table.c.kind == "level",
                     table.c.at <= instant,
-                    *_filters("counters", levels.filters),
+                    *filter_conditions("counters", levels.filters),
                 )
                 .subquery()
             )

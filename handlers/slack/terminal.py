@@ -9,7 +9,7 @@ from handlers.slack.blocks import Message
 
 
 def _plain(text: str) -> str:
-    text = re.sub(r"\*([^*\n]+)\*", r"\1", text)
+    text = re.sub(r"\*(\S(?:[^*\n]*\S)?)\*", r"\1", text)  # bold, not `* *` in a cron
     return text.replace("```", "")
 
 

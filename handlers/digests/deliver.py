@@ -1,0 +1,214 @@
+"""Posting one digest exactly once: claim, build, post, record; then the chart.
+
+The order is the guarantee. The delivery row is claimed in its own committed transaction
+before anything is posted, so a second scheduler (or a restarted one) finds it taken. The post
+is then recorded as `sent` (with its ts), `failed` (Slack certainly posted nothing: the next
+tick retries it) or `unknown` (a timeout after sending: never re-posted automatically; `kpibot
+digest send` can). The chart is uploaded after, in the digest's thread; its failure is recorded
+and the text digest stands.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+
+from handlers.deps import Deps
+from handlers.digests.blocks import digest_message
+from handlers.digests.build import DEFAULT_KPIS, build_digest, trend
+from handlers.digests.chart import trend_png
+from handlers.digests.schedule import digest_period
+from handlers.slack.posting import outcome
+from storage.db import session_scope
+from storage.digests import (
+    claim_delivery,
+    finish_delivery,
+    get_subscription,
+    record_chart,
+    set_paused,
+)
+
+log = logging.getLogger("kpibot.digests")
+
+#: Who claims: this host and process (shown in the deliveries table).
+CLAIMER = f"{socket.gethostname()}:{os.getpid()}"
+#: A delivery posted more than this after its scheduled time is marked late.
+LATE_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one attempt did: sent, failed, unknown, skipped (someone else has it) or paused."""
+
+    status: str
+    detail: str = ""
+    delivery_id: int | None = None
+    message_ts: str | None = None
+    chart: str = "none"
+
+
+def deliver(
+    deps: Deps,
+    client: WebClient,
+    subscription_id: int,
+    scheduled_for: datetime,
+    *,
+    now: datetime,
+    trigger: str,
+    reclaim: tuple[str, ...] = ("failed",),
+    claim_at: datetime | None = None,
+) -> Delivery:
+    """Post the digest of one scheduled instant, once.
+
+    `claim_at` replaces the slot in the claim (a manual re-send gets a slot of its own); the
+    period is always the one `scheduled_for` covers.
+    """
+    settings = deps.settings
+    with session_scope(deps.sessions) as session:
+        subscription = get_subscription(session=session, subscription_id=subscription_id)
+    if subscription is None:
+        return Delivery("skipped", f"no digest #{subscription_id}")
+    if subscription.paused and trigger != "manual":
+        return Delivery("skipped", f"digest #{subscription_id} is paused")
+    period = digest_period(
+        subscription.cadence, subscription.cron, subscription.timezone, scheduled_for
+    )
+    late = now - scheduled_for > LATE_AFTER
+    with session_scope(deps.sessions) as session:
+        claim = claim_delivery(
+            session=session,
+            subscription_id=subscription_id,
+            scheduled_for=claim_at or scheduled_for,
+            period_start=period.current.start,
+            period_end=period.current.end,
+            claimer=CLAIMER,
+            trigger=trigger,
+            late=late,
+            now=now,
+            reclaim=reclaim,
+        )
+    if claim is None:
+        return Delivery("skipped", "already claimed by another run")
+
+    def finish(status: str, **values: str | None) -> None:
+        with session_scope(deps.sessions) as session:
+            finish_delivery(
+                session=session, delivery_id=claim.delivery_id, status=status, now=now, **values
+            )
+
+    try:
+        digest = build_digest(deps, subscription, period, late=late)
+        keys = subscription.kpis or list(DEFAULT_KPIS)
+        series = trend(deps, subscription, period, keys) if digest.has_data else []
+        png = trend_png(series, title=_chart_title(subscription.cadence)) if series else None
+        message = digest_message(
+            digest,
+            currency=settings.currency,
+            language=settings.language,
+            chart=png is not None,
+            scheduled_for=scheduled_for,
+        )
+    except Exception as exc:  # a bug or a database outage: nothing was posted
+        log.exception("building digest #%s failed", subscription_id)
+        finish("failed", error=f"building the digest failed: {exc}")
+        return Delivery("failed", str(exc), claim.delivery_id)
+    try:
+        response = client.chat_postMessage(
+            channel=subscription.channel_id,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except Exception as exc:
+        result = outcome(exc)
+        status = "unknown" if result.kind == "unknown" else "failed"
+        log.warning("digest #%s: %s (%s)", subscription_id, status, result.error)
+        finish(status, error=result.error)
+        if result.kind == "gone":
+            _pause_and_tell(deps, client, subscription_id, subscription.created_by, result.error)
+        return Delivery(status, result.error, claim.delivery_id)
+    ts = str(response.get("ts") or "")
+    finish("sent", message_ts=ts)
+    chart = "none"
+    if png is not None:
+        chart = _upload_chart(deps, client, claim.delivery_id, subscription.channel_id, ts, png)
+        if chart == "failed":
+            retold = digest_message(
+                digest, currency=settings.currency, language=settings.language, chart=False
+            )
+            try:
+                client.chat_update(
+                    channel=subscription.channel_id,
+                    ts=ts,
+                    text=retold.text,
+                    blocks=retold.blocks,
+                )
+            except Exception:
+                log.warning("digest #%s: could not drop the chart note", subscription_id)
+    log.info("digest #%s sent for %s (%s)", subscription_id, scheduled_for, trigger)
+    return Delivery("sent", "", claim.delivery_id, ts, chart)
+
+
+def _chart_title(cadence: str) -> str:
+    unit = {"weekly": "weeks", "daily": "days", "monthly": "months"}.get(cadence, "periods")
+    return f"Last 12 {unit}"
+
+
+def _upload_chart(
+    deps: Deps, client: WebClient, delivery_id: int, channel: str, ts: str, png: bytes
+) -> str:
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=ts,
+            file=png,
+            filename="kpibot-trend.png",
+            title="kpibot trend",
+        )
+    except Exception as exc:
+        error = outcome(exc).error
+        log.warning("chart upload failed: %s", error)
+        with session_scope(deps.sessions) as session:
+            record_chart(session=session, delivery_id=delivery_id, chart="failed", error=error)
+        return "failed"
+    with session_scope(deps.sessions) as session:
+        record_chart(session=session, delivery_id=delivery_id, chart="uploaded")
+    return "uploaded"
+
+
+def _pause_and_tell(
+    deps: Deps, client: WebClient, subscription_id: int, creator: str, error: str
+) -> None:
+    """The channel is gone for the bot: pause the digest and tell whoever created it."""
+    reasons = {
+        "not_in_channel": "kpibot was removed from the channel",
+        "channel_not_found": "the channel no longer exists or kpibot cannot see it",
+        "is_archived": "the channel was archived",
+    }
+    reason = reasons.get(error, f"Slack refused the post ({error})")
+    with session_scope(deps.sessions) as session:
+        set_paused(
+            session=session,
+            subscription_id=subscription_id,
+            paused=True,
+            reason=reason,
+            now=deps.clock(),
+        )
+    if not creator:
+        return
+    try:
+        client.chat_postMessage(
+            channel=creator,
+            text=(
+                f"Your kpibot digest #{subscription_id} is paused: {reason}. Invite kpibot back "
+                f"with `/invite @kpibot`, then `/kpi digest resume {subscription_id}`."
+            ),
+        )
+    except Exception:
+        log.warning("could not tell %s that digest #%s is paused", creator, subscription_id)
