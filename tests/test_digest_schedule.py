@@ -20,8 +20,10 @@ from handlers.digests.schedule import (
 PARIS = "Europe/Paris"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_weekday_numbers_mean_what_cron_means() -> None:
@@ -66,7 +68,8 @@ def test_nine_oclock_stays_nine_oclock_across_dst() -> None:
 def test_a_time_skipped_by_dst_fires_once_the_clock_jumps() -> None:
     # 02:30 does not exist in Paris on 29 March 2026; the daily digest still fires that day.
     fire = next_fire("30 2 * * *", PARIS, utc(2026, 3, 28, 12))
-    assert fire is not None and fire.date().isoformat() == "2026-03-29"
+    assert fire is not None
+    assert fire.date().isoformat() == "2026-03-29"
 
 
 def test_last_fire_is_the_latest_at_or_before() -> None:

@@ -88,7 +88,7 @@ def digest_command(deps: Deps, words: CommandText, caller: Caller) -> blocks.Mes
         if verb in ("add", "remove", "delete", "rm", "pause", "resume"):
             reason = caller.admin_refusal(deps.settings.admins)
             if reason is not None:
-                return blocks.refusal(word(reason, language), language=language)
+                return _ok(f":no_entry: You can't change digests: {word(reason, language)}.")
             if verb == "add":
                 return _add(deps, words, rest, caller)
             return _change(deps, verb, _id(rest))

@@ -29,6 +29,9 @@ WORDS: dict[str, dict[str, str]] = {
         "external": "people from other organisations (Slack Connect) can't read kpibot's KPIs",
         "not_viewer": "only the people listed in KPIBOT_VIEWERS can ask",
         "not_sharer": "only the people listed in KPIBOT_SHARERS can share answers in the channel",
+        "not_admin_listed": "only the people listed in KPIBOT_ADMINS can change digests and alerts",
+        "not_admin": "only workspace admins and owners can change digests and alerts "
+        "(or set KPIBOT_ADMINS)",
         "failed": "Something went wrong while answering; the error was logged",
         "colon": ": ",
         "examples": "Examples",
@@ -67,6 +70,10 @@ WORDS: dict[str, dict[str, str]] = {
         "consulter les KPI",
         "not_viewer": "seules les personnes listées dans KPIBOT_VIEWERS peuvent demander",
         "not_sharer": "seules les personnes listées dans KPIBOT_SHARERS peuvent partager",
+        "not_admin_listed": "seules les personnes listées dans KPIBOT_ADMINS peuvent modifier "
+        "les bilans et les alertes",
+        "not_admin": "seuls les administrateurs et propriétaires de l'espace peuvent modifier "
+        "les bilans et les alertes (ou définissez KPIBOT_ADMINS)",
         "failed": "Une erreur est survenue ; elle a été journalisée",
         "colon": "\u00a0: ",  # French puts a (no-break) space before a colon
         "examples": "Exemples",
