@@ -170,12 +170,43 @@ def demo(database: Path, seed: int, days: int, force: bool) -> None:
             command, _, text = question.partition(" ")
             message, shared = reply(deps, command, text)
             click.echo(f"\n$ {question}\n{render(message, shared=shared)}")
+        demo_digest(deps, database.with_name(database.stem + "-digest.png"))
     finally:
         deps.engine.dispose()
     click.echo(
-        "\nThe weekly digest arrives with the digests issue. Try more with "
-        f'DATABASE_URL={url} kpibot ask "/kpi list"',
+        f'\nTry more with DATABASE_URL={url} kpibot ask "/kpi list"',
     )
+
+
+def demo_digest(deps: Deps, chart_path: Path) -> None:
+    """Print the weekly digest of the demo data as Slack would show it; write its chart."""
+    from handlers.digests.build import DEFAULT_KPIS
+    from handlers.digests.deliver import compose
+    from handlers.digests.schedule import digest_period, last_fire, next_fire
+    from handlers.slack.terminal import render
+    from storage.digest_tables import DigestSubscription
+
+    subscription = DigestSubscription(
+        id=0,
+        channel_id="C0DEMO",
+        cadence="weekly",
+        cron="0 9 * * mon",
+        timezone=deps.settings.timezone,
+        kpis=list(DEFAULT_KPIS),
+    )
+    now = deps.clock()
+    cron, tz = subscription.cron, subscription.timezone
+    fire = next_fire(cron, tz, now) or now
+    period = digest_period("weekly", cron, tz, fire)
+    if period.current.end > now:  # the week is not over: show the digest already due
+        fire = last_fire(cron, tz, now) or now
+        period = digest_period("weekly", cron, tz, fire)
+    _, message, png = compose(deps, subscription, period)
+    click.echo(f"\n$ the weekly digest of {fire:%a %d %b %Y} (/kpi digest add #channel)")
+    click.echo(render(message, shared=True))
+    if png is not None:
+        chart_path.write_bytes(png)
+        click.echo(f"  (its trend chart, posted in the thread: {chart_path})")
 
 
 @cli.command()

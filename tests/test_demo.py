@@ -92,6 +92,10 @@ def test_kpibot_demo_shows_real_answers(tmp_path: Path) -> None:
     assert "NPS · last-30d" in result.output
     assert "First response time · last-week · by channel" in result.output
     assert "email" in result.output
+    assert "📊 Weekly digest" in result.output
+    assert "Detractors' comments" in result.output
+    chart = tmp_path / "demo-digest.png"
+    assert chart.read_bytes().startswith(b"\x89PNG")
     refused = CliRunner().invoke(cli, ["demo", "--database", str(path), "--days", "7"])
     assert refused.exit_code == 2
     asked = CliRunner().invoke(

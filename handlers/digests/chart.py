@@ -60,6 +60,7 @@ def trend_png(series: Sequence[Series], *, title: str) -> bytes:
         axes.set_xticks(x[::step], [one.starts[i] for i in x[::step]], fontsize=8)
         axes.tick_params(axis="y", labelsize=8)
         axes.grid(alpha=0.3)
+        axes.margins(y=0.18)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -20,11 +20,14 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps
 from handlers.digests.blocks import digest_message
-from handlers.digests.build import DEFAULT_KPIS, build_digest, trend
+from handlers.digests.build import DEFAULT_KPIS, Digest, build_digest, trend
 from handlers.digests.chart import trend_png
 from handlers.digests.schedule import digest_period
+from handlers.slack.blocks import Message
 from handlers.slack.posting import outcome
+from kpis.periods import Period
 from storage.db import session_scope
+from storage.digest_tables import DigestSubscription
 from storage.digests import (
     claim_delivery,
     finish_delivery,
@@ -102,16 +105,8 @@ def deliver(
             )
 
     try:
-        digest = build_digest(deps, subscription, period, late=late)
-        keys = subscription.kpis or list(DEFAULT_KPIS)
-        series = trend(deps, subscription, period, keys) if digest.has_data else []
-        png = trend_png(series, title=_chart_title(subscription.cadence)) if series else None
-        message = digest_message(
-            digest,
-            currency=settings.currency,
-            language=settings.language,
-            chart=png is not None,
-            scheduled_for=scheduled_for,
+        digest, message, png = compose(
+            deps, subscription, period, late=late, scheduled_for=scheduled_for
         )
     except Exception as exc:  # a bug or a database outage: nothing was posted
         log.exception("building digest #%s failed", subscription_id)
@@ -153,6 +148,30 @@ def deliver(
                 log.warning("digest #%s: could not drop the chart note", subscription_id)
     log.info("digest #%s sent for %s (%s)", subscription_id, scheduled_for, trigger)
     return Delivery("sent", "", claim.delivery_id, ts, chart)
+
+
+def compose(
+    deps: Deps,
+    subscription: DigestSubscription,
+    period: Period,
+    *,
+    late: bool = False,
+    scheduled_for: datetime | None = None,
+) -> tuple[Digest, Message, bytes | None]:
+    """The digest of `period`: its data, its message and its chart (None without data)."""
+    settings = deps.settings
+    digest = build_digest(deps, subscription, period, late=late)
+    keys = subscription.kpis or list(DEFAULT_KPIS)
+    series = trend(deps, subscription, period, keys) if digest.has_data else []
+    png = trend_png(series, title=_chart_title(subscription.cadence)) if series else None
+    message = digest_message(
+        digest,
+        currency=settings.currency,
+        language=settings.language,
+        chart=png is not None,
+        scheduled_for=scheduled_for,
+    )
+    return digest, message, png
 
 
 def _chart_title(cadence: str) -> str:
