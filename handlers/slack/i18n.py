@@ -39,7 +39,8 @@ WORDS: dict[str, dict[str, str]] = {
         "groups": "Groups",
         "default": "default",
         "private": "Answers are private; add `share` to post in the channel.",
-        "list_hint": "`/kpi list` shows every KPI.",
+        "list_hint": "`/kpi list` shows every KPI. "
+        "`/kpi digest add #channel` posts a weekly digest there (`/kpi digest help`).",
         "help_text": "How to ask kpibot: /kpi <kpi> [period] [filters] [by attribute]",
         "counters": "Any counter name also answers as its own sum.",
     },
@@ -81,7 +82,8 @@ WORDS: dict[str, dict[str, str]] = {
         "groups": "Groupes",
         "default": "par défaut",
         "private": "Les réponses sont privées ; ajoutez `share` pour publier dans le canal.",
-        "list_hint": "`/kpi list` affiche tous les KPI.",
+        "list_hint": "`/kpi list` affiche tous les KPI. "
+        "`/kpi digest add #canal` y publie un bilan hebdomadaire (`/kpi digest help`).",
         "help_text": "Comment interroger kpibot : /kpi <kpi> [période] [filtres] [by attribut]",
         "counters": "Tout nom de compteur répond aussi par sa propre somme.",
     },
