@@ -76,9 +76,10 @@ def create_app(settings: Settings, deps: Deps | None = None):  # type: ignore[no
 
 def job_setups() -> list[JobSetup]:
     """Every part's scheduled jobs, in the order they are added."""
+    from handlers.alerts.jobs import setup as alerts
     from handlers.digests.jobs import setup as digests
 
-    return [digests]
+    return [digests, alerts]
 
 
 def build_scheduler_for(deps: Deps) -> BaseScheduler:
@@ -247,7 +248,7 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
     if not no_scheduler and settings.slack_bot_token is not None:
         scheduler = build_scheduler_for(deps)
         scheduler.start()
-        click.echo("kpibot: scheduler running (digests)", err=True)
+        click.echo("kpibot: scheduler running (digests, alerts)", err=True)
     click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
@@ -276,7 +277,7 @@ def scheduler() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     jobs.start()
-    click.echo("kpibot: scheduler running (digests); Ctrl-C stops it", err=True)
+    click.echo("kpibot: scheduler running (digests, alerts); Ctrl-C stops it", err=True)
     try:
         stop.wait()
     finally:
@@ -416,6 +417,7 @@ def import_command(
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    from handlers.alerts.writers import AlertingResponsesWriter
     from handlers.imports import RowError, detect_format, import_file
 
     settings = load_settings()
@@ -450,6 +452,7 @@ def import_command(
                 rejects_path=rejects_path,
                 batch_size=batch_size,
                 progress=lambda done: progress.update(task, completed=done),
+                writer=AlertingResponsesWriter(deps) if kind == "responses" else None,
             )
     except RowError as exc:
         raise click.ClickException(f"{path}: {exc} (nothing of this file was imported)") from exc

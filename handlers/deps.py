@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,3 +29,7 @@ class Deps:
     #: Seconds a slash command may spend answering inside Slack's 3-second acknowledgement;
     #: slower answers go through response_url (0: always through response_url).
     answer_deadline: float = 2.0
+    #: Set by an ingest that raised alerts: the alert worker posts them without waiting.
+    alerts_waiting: threading.Event = field(default_factory=threading.Event)
+    #: Set by every ingest of survey answers: threshold rules are evaluated at the next tick.
+    data_changed: threading.Event = field(default_factory=threading.Event)

@@ -180,13 +180,15 @@ def import_file(
     rejects_path: Path | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    writer: Callable[..., Counts] | None = None,
 ) -> ImportReport:
     """Import one file in one transaction; raise RowError on the first bad row unless skipping.
 
-    `progress` is called with the number of bytes read so far, after each batch.
+    `progress` is called with the number of bytes read so far, after each batch. `writer`
+    replaces the kind's plain upsert (the CLI passes the one that also raises alerts).
     """
     model = MODELS[kind]
-    writer = WRITERS[kind]
+    writer = writer or WRITERS[kind]
     fmt = file_format or detect_format(path)
     default_source = source or IMPORT_SOURCE
     report = ImportReport()

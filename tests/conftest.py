@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+import storage.alert_tables
 import storage.digest_tables
 import storage.models  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory

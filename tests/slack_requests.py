@@ -39,3 +39,59 @@ def command_body(command: str, text: str, **fields: Any) -> str:
         **fields,
     }
     return urlencode(form)
+
+
+def interaction_body(payload: dict[str, Any]) -> str:
+    """An interactivity request (block_actions, view_submission) as Slack posts it."""
+    import json
+
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def block_action(
+    action_id: str, value: str, *, user: str, channel: str, ts: str, trigger_id: str = "13.14.15"
+) -> dict[str, Any]:
+    """A `block_actions` payload for a button click on a message."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0KPIBOT", "domain": "kpibot"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0KPIBOT"},
+        "api_app_id": "A0KPIBOT",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel},
+        "trigger_id": trigger_id,
+        "channel": {"id": channel, "name": "support-leads"},
+        "message": {"type": "message", "ts": ts, "text": "alert"},
+        "response_url": "https://hooks.slack.com/actions/T0KPIBOT/1/abc",
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def view_submission(
+    callback_id: str, private_metadata: str, values: dict[str, Any], *, user: str
+) -> dict[str, Any]:
+    """A `view_submission` payload for a modal's submit button."""
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0KPIBOT", "domain": "kpibot"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0KPIBOT"},
+        "api_app_id": "A0KPIBOT",
+        "token": "legacy-verification-token",
+        "trigger_id": "16.17.18",
+        "view": {
+            "id": "V0001",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+            "hash": "1.abc",
+        },
+    }

@@ -48,7 +48,7 @@ WORDS = {
         "median_frt": "median first response",
         "backlog": "backlog",
         "more": "Ask for more: `/kpi nps {period} by channel` · `/kpi help`",
-        "late": "⏰ Posted late: kpibot was not running at the scheduled time ({at}).",
+        "late": "⏰ Posted late: this digest was due {at}.",
         "chart": "📈 Trend chart in the thread.",
         "preview": "👀 Preview, only visible to you: the next digest as it would read now.",
         "filters": "Segment",
@@ -63,7 +63,7 @@ WORDS = {
         "median_frt": "délai médian de première réponse",
         "backlog": "stock",
         "more": "Pour aller plus loin : `/kpi nps {period} by channel` · `/kpi help`",
-        "late": "⏰ Publié en retard : kpibot ne tournait pas à l'heure prévue ({at}).",
+        "late": "⏰ Publié en retard : ce bilan était prévu {at}.",
         "chart": "📈 Graphique de tendance dans le fil.",
         "preview": "👀 Aperçu visible de vous seul : le prochain bilan tel qu'il serait "
         "maintenant.",

@@ -16,9 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
+from handlers.alerts.writers import AlertingResponsesWriter
 from handlers.deps import Deps
 from storage.db import session_scope
-from storage.ingest import Counts, upsert_counters, upsert_responses, upsert_tickets
+from storage.ingest import Counts, upsert_counters, upsert_tickets
 from storage.schemas import CounterIn, ResponseIn, TicketIn
 
 MAX_ITEMS = 10_000
@@ -158,8 +159,8 @@ def router(deps: Deps) -> APIRouter:
         (
             "/responses",
             ResponseIn,
-            upsert_responses,
-            "Store survey responses (NPS, eNPS, CSAT, CES)",
+            AlertingResponsesWriter(deps),
+            "Store survey responses (NPS, eNPS, CSAT, CES); fresh detractors raise alerts",
         ),
         ("/tickets", TicketIn, upsert_tickets, "Store support tickets in their latest state"),
         ("/metrics", CounterIn, upsert_counters, "Store business counter observations"),

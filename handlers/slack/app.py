@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from starlette.concurrency import run_in_threadpool
 
+from handlers.alerts.actions import register_alert_actions
 from handlers.deps import Deps
 from handlers.slack.access import Access
 from handlers.slack.commands import register
@@ -48,6 +49,7 @@ def build_bolt_app(deps: Deps) -> App:
     access = Access(viewers=deps.settings.viewers, sharers=deps.settings.sharers)
     register(app, deps, access, ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpi"))
     register_home(app, language=deps.settings.language)
+    register_alert_actions(app, deps)
     return app
 
 

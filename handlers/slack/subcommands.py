@@ -18,6 +18,12 @@ Subcommand = Callable[[Deps, CommandText, Caller], Message]
 
 def subcommands() -> dict[str, Subcommand]:
     """The management commands by their first word (imported late: they import the jobs)."""
+    from handlers.alerts.commands import alert_command
     from handlers.digests.commands import digest_command
 
-    return {"digest": digest_command, "digests": digest_command}
+    return {
+        "digest": digest_command,
+        "digests": digest_command,
+        "alert": alert_command,
+        "alerts": alert_command,
+    }

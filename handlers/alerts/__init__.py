@@ -1,0 +1,1 @@
+"""Alerts: detractors and threshold breaches posted once, claimed and closed from Slack."""

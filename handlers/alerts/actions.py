@@ -1,0 +1,129 @@
+"""The alert buttons and the Resolved modal: Bolt listeners that move the loop in the database
+(conditional UPDATEs: the first click wins) and then re-render the message with `chat.update`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers.alerts import ids
+from handlers.alerts.blocks import resolve_modal
+from handlers.alerts.worker import refresh_message
+from handlers.deps import Deps
+from storage.alerts import get_alert, move_loop
+from storage.db import session_scope
+
+log = logging.getLogger("kpibot.alerts")
+
+WHAT = {"claimed": "claimed", "resolved": "resolved", "no_action": "closed (no action needed)"}
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str]:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts", "")
+    return str(channel), str(ts)
+
+
+def _move(
+    deps: Deps,
+    client: WebClient,
+    *,
+    alert_id: int,
+    to: str,
+    from_states: tuple[str, ...],
+    user: str,
+    channel: str,
+    ts: str,
+    note: str | None = None,
+) -> None:
+    """Move the loop; tell a late clicker who was first; re-render the message either way."""
+    with session_scope(deps.sessions) as session:
+        won = move_loop(
+            session=session,
+            alert_id=alert_id,
+            to=to,
+            from_states=from_states,
+            user=user,
+            now=deps.clock(),
+            note=note,
+        )
+        alert = get_alert(session=session, alert_id=alert_id)
+    if alert is None:
+        return
+    if not won and channel:
+        who = alert.claimed_by if alert.state == "claimed" else alert.closed_by
+        text = f"This alert was already {WHAT.get(alert.state, alert.state)} by <@{who}>."
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except Exception:
+            log.warning("could not tell %s that alert %s was taken", user, alert_id)
+    refresh_message(deps, client, alert.message_channel or channel, alert.message_ts or ts)
+
+
+def register_alert_actions(app: App, deps: Deps) -> None:
+    """Wire the Claim, Resolved and No action buttons and the Resolved modal."""
+
+    @app.action(ids.CLAIM)
+    def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel, ts = _where(body)
+        _move(
+            deps,
+            client,
+            alert_id=int(action["value"]),
+            to="claimed",
+            from_states=("open",),
+            user=body["user"]["id"],
+            channel=channel,
+            ts=ts,
+        )
+
+    @app.action(ids.NO_ACTION)
+    def no_action(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
+        ack()
+        channel, ts = _where(body)
+        _move(
+            deps,
+            client,
+            alert_id=int(action["value"]),
+            to="no_action",
+            from_states=("open", "claimed"),
+            user=body["user"]["id"],
+            channel=channel,
+            ts=ts,
+        )
+
+    @app.action(ids.RESOLVE)
+    def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel, ts = _where(body)
+        client.views_open(
+            trigger_id=body["trigger_id"], view=resolve_modal(int(action["value"]), channel, ts)
+        )
+
+    @app.view(ids.RESOLVE_VIEW)
+    def resolved(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view["state"]["values"]
+        note = (values.get(ids.NOTE_BLOCK, {}).get(ids.NOTE_INPUT, {}).get("value") or "").strip()
+        if not note:
+            ack(response_action="errors", errors={ids.NOTE_BLOCK: "A short note, please."})
+            return
+        ack()
+        alert_id, channel, ts = view["private_metadata"].split("|")
+        _move(
+            deps,
+            client,
+            alert_id=int(alert_id),
+            to="resolved",
+            from_states=("open", "claimed"),
+            user=body["user"]["id"],
+            channel=channel,
+            ts=ts,
+            note=note[:500],
+        )

@@ -1,0 +1,343 @@
+"""Alerts end to end: the real server, signed Slack requests, the HTTP ingest API, and the fake
+Slack Web API; the jobs run at fixed instants. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from bot import build_deps, create_app
+from handlers.alerts import ids
+from handlers.alerts.worker import evaluate_rules, post_pending, send_reminders
+from handlers.deps import Deps
+from handlers.slack.posting import once_client
+from settings import Settings
+from storage.alert_tables import Alert
+from storage.db import session_scope
+from tests.fakeslack import FakeSlack, fake_slack
+from tests.server import serve_app
+from tests.slack_requests import (
+    block_action,
+    command_body,
+    interaction_body,
+    signed,
+    view_submission,
+)
+
+SECRET = "alerts-signing-secret"
+TOKEN = "ingest-token"
+LEADS = "C0LEADS"
+
+
+@dataclass
+class Bot:
+    url: str
+    slack: FakeSlack
+    deps: Deps
+    settings: Settings
+
+    def kpi(self, text: str, user: str = "U0ADMIN") -> str:
+        body = command_body("/kpi", text, user_id=user, response_url=self.slack.response_url())
+        reply = httpx.post(
+            f"{self.url}/slack/events", content=body, headers=signed(SECRET, body), timeout=15
+        )
+        assert reply.status_code == 200
+        return str(reply.json()["blocks"])
+
+    def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        body = interaction_body(payload)
+        return httpx.post(
+            f"{self.url}/slack/events", content=body, headers=signed(SECRET, body), timeout=15
+        )
+
+    def ingest(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        reply = httpx.post(
+            f"{self.url}/api/v1/responses",
+            json=rows,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=15,
+        )
+        assert reply.status_code == 200, reply.text
+        result: dict[str, Any] = reply.json()
+        return result
+
+    def work(self, now: datetime | None = None) -> list[str]:
+        return post_pending(self.deps, once_client(self.settings), now=now or self.deps.clock())
+
+    def alerts(self) -> list[Alert]:
+        from sqlalchemy import select
+
+        with session_scope(self.deps.sessions) as session:
+            return list(session.scalars(select(Alert).order_by(Alert.id)))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def bot(db_url: str) -> Iterator[Bot]:
+    with fake_slack() as slack:
+        for user in ("U0ADMIN", "U0LEAD", "U0OTHER", "U0AGENT"):
+            slack.member(user)
+        settings = Settings(
+            database_url=db_url,
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=slack.api_url(),
+            ingest_token=TOKEN,
+            admins=["U0ADMIN"],
+            alert_burst=5,
+        )
+        deps = build_deps(settings)
+        with serve_app(create_app(settings, deps)) as url:
+            yield Bot(url, slack, deps, settings)
+        deps.engine.dispose()
+
+
+def answer(
+    i: int, score: int, *, survey: str = "nps", age: timedelta = timedelta(minutes=5), **extra: Any
+) -> dict[str, Any]:
+    return {
+        "external_id": f"a{i}",
+        "survey": survey,
+        "score": score,
+        "comment": f"comment {i}",
+        "customer_id": extra.pop("customer_id", f"cust-{i}"),
+        "submitted_at": (datetime.now(UTC) - age).isoformat(),
+        "attributes": {"plan": "enterprise", **extra},
+    }
+
+
+def route(bot: Bot, extra: str = "") -> None:
+    text = bot.kpi(f"alert detractors <#{LEADS}|leads> <@U0LEAD> <!subteam^S0SUP|support> {extra}")
+    assert "Route *d" in text, text
+
+
+def test_a_fresh_detractor_is_posted_once_with_the_mentions(bot: Bot) -> None:
+    route(bot)
+    bot.ingest([answer(0, 9, customer_id="cust-9", age=timedelta(days=3))])  # history, a promoter
+    opened = httpx.post(
+        f"{bot.url}/api/v1/tickets",
+        json={
+            "external_id": "T-77",
+            "created_at": datetime.now(UTC).isoformat(),
+            "customer_id": "cust-9",
+        },
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=15,
+    )
+    assert opened.status_code == 200
+    bot.ingest([answer(1, 3, customer_id="cust-9")])
+    assert bot.work() == ["posted"]
+    [post] = bot.slack.posted(LEADS)
+    text = str(post.body["blocks"])
+    assert "<@U0LEAD>" in text
+    assert "<!subteam^S0SUP>" in text
+    assert "*3/10* NPS" in text
+    assert "comment 1" in text
+    assert "cust-9" in text
+    assert "plan: enterprise" in text
+    assert "Previous answers: NPS 9/10" in text
+    assert "Open tickets: 1 (`T-77`)" in text
+    assert ids.CLAIM in text
+    assert bot.work() == []  # nothing left
+    [alert] = bot.alerts()
+    assert (alert.status, alert.state, alert.message_channel) == ("posted", "open", LEADS)
+    assert alert.message_ts
+
+
+def test_old_answers_promoters_resends_and_enps_raise_nothing(bot: Bot) -> None:
+    route(bot)
+    bot.ingest([answer(1, 2, age=timedelta(days=2))])  # older than KPIBOT_ALERT_MAX_AGE
+    bot.ingest([answer(2, 10)])  # a promoter
+    bot.ingest([answer(3, 1, survey="enps")])  # anonymous
+    bot.ingest([answer(4, 1, survey="csat"), answer(5, 3, survey="csat")])  # 1 detractor
+    assert bot.work() == ["posted"]
+    assert bot.ingest([answer(4, 1, survey="csat")]) == {"created": 0, "updated": 1}
+    assert bot.work() == []
+    assert len(bot.slack.posted(LEADS)) == 1
+    assert len(bot.alerts()) == 1
+
+
+def test_enps_routes_are_refused(bot: Bot) -> None:
+    text = bot.kpi(f"alert detractors <#{LEADS}|leads> <@U0LEAD> survey=enps")
+    assert "anonymous" in text
+
+
+def test_route_filters_and_surveys(bot: Bot) -> None:
+    route(bot, "survey=csat region=emea")
+    bot.ingest([answer(1, 2, survey="nps", region="emea")])  # not a CSAT answer
+    bot.ingest([answer(2, 1, survey="csat", region="na")])  # another region
+    bot.ingest([answer(3, 2, survey="csat", region="EMEA")])  # matches (case-insensitive)
+    assert bot.work() == ["posted"]
+    assert "comment 3" in str(bot.slack.posted(LEADS)[0].body["blocks"])
+
+
+def test_a_burst_is_summarised_and_each_line_stays_claimable(bot: Bot) -> None:
+    route(bot)
+    bot.ingest([answer(i, i % 7) for i in range(7)])
+    assert bot.work() == ["posted"]
+    [summary] = bot.slack.posted(LEADS)
+    text = str(summary.body["blocks"])
+    assert "7 detractors in a minute" in text
+    assert text.count(ids.CLAIM) == 7
+    alerts = bot.alerts()
+    assert {a.message_ts for a in alerts} == {alerts[0].message_ts}
+    assert all(a.summarised for a in alerts)
+    reply = bot.interact(
+        block_action(
+            ids.CLAIM,
+            str(alerts[2].id),
+            user="U0LEAD",
+            channel=LEADS,
+            ts=alerts[2].message_ts or "",
+        )
+    )
+    assert reply.status_code == 200
+    [update] = bot.slack.of("chat.update")
+    updated = str(update.body["blocks"])
+    assert "Claimed by <@U0LEAD>" in updated
+    assert updated.count(ids.CLAIM) == 6
+
+
+def test_claim_resolve_and_no_action_update_the_database_and_the_message(bot: Bot) -> None:
+    route(bot)
+    bot.ingest([answer(1, 2), answer(2, 4)])
+    bot.work()
+    first, second = bot.alerts()
+    ts = first.message_ts or ""
+    assert (
+        bot.interact(
+            block_action(ids.CLAIM, str(first.id), user="U0LEAD", channel=LEADS, ts=ts)
+        ).status_code
+        == 200
+    )
+    # A second person clicking Claim is told, and nothing changes.
+    bot.interact(block_action(ids.CLAIM, str(first.id), user="U0OTHER", channel=LEADS, ts=ts))
+    [told] = bot.slack.of("chat.postEphemeral")
+    assert told.body["user"] == "U0OTHER"
+    assert "already claimed by <@U0LEAD>" in told.body["text"]
+    claimed = bot.alerts()[0]
+    assert (claimed.state, claimed.claimed_by) == ("claimed", "U0LEAD")
+    updates = bot.slack.of("chat.update")
+    assert updates[0].body["ts"] == ts
+    assert "Claimed by <@U0LEAD>" in str(updates[0].body["blocks"])
+
+    # Resolved opens a modal; submitting it closes the loop with the note.
+    bot.interact(block_action(ids.RESOLVE, str(first.id), user="U0LEAD", channel=LEADS, ts=ts))
+    [opened] = bot.slack.of("views.open")
+    view = opened.body["view"]
+    assert view["callback_id"] == ids.RESOLVE_VIEW
+    empty = bot.interact(
+        view_submission(
+            ids.RESOLVE_VIEW,
+            view["private_metadata"],
+            {ids.NOTE_BLOCK: {ids.NOTE_INPUT: {"type": "plain_text_input", "value": " "}}},
+            user="U0LEAD",
+        )
+    )
+    assert empty.json()["response_action"] == "errors"
+    done = bot.interact(
+        view_submission(
+            ids.RESOLVE_VIEW,
+            view["private_metadata"],
+            {
+                ids.NOTE_BLOCK: {
+                    ids.NOTE_INPUT: {"type": "plain_text_input", "value": "Called back, refunded."}
+                }
+            },
+            user="U0LEAD",
+        )
+    )
+    assert done.status_code == 200
+    resolved = bot.alerts()[0]
+    assert (resolved.state, resolved.closed_by, resolved.note) == (
+        "resolved",
+        "U0LEAD",
+        "Called back, refunded.",
+    )
+    last = str(bot.slack.of("chat.update")[-1].body["blocks"])
+    assert "Resolved by <@U0LEAD>" in last
+    assert "Called back, refunded." in last
+    assert ids.CLAIM not in last
+
+    # No action needed, on the other alert.
+    bot.interact(
+        block_action(
+            ids.NO_ACTION, str(second.id), user="U0OTHER", channel=LEADS, ts=second.message_ts or ""
+        )
+    )
+    dismissed = bot.alerts()[1]
+    assert (dismissed.state, dismissed.closed_by) == ("no_action", "U0OTHER")
+    assert "No action needed" in str(bot.slack.of("chat.update")[-1].body["blocks"])
+
+
+def test_an_unclaimed_alert_gets_one_reminder_in_its_thread(bot: Bot) -> None:
+    route(bot)
+    bot.ingest([answer(1, 2)])
+    now = bot.deps.clock()
+    bot.work(now)
+    client = once_client(bot.settings)
+    assert send_reminders(bot.deps, client, now=now + timedelta(hours=3)) == 0
+    assert send_reminders(bot.deps, client, now=now + timedelta(hours=5)) == 1
+    assert send_reminders(bot.deps, client, now=now + timedelta(hours=9)) == 0
+    [reminder] = [c for c in bot.slack.posted(LEADS) if c.body.get("thread_ts")]
+    assert reminder.body["thread_ts"] == bot.alerts()[0].message_ts
+    assert "<@U0LEAD>" in reminder.body["text"]
+
+
+def test_a_threshold_rule_fires_once_and_recovers_once(bot: Bot) -> None:
+    text = bot.kpi(f"alert when nps last-7d &lt; 30 <#{LEADS}|leads> <@U0LEAD>")
+    assert "Rule *t1*" in text
+    assert "`nps last-7d < 30`" in text
+    bot.ingest([answer(i, 2, survey="nps", age=timedelta(hours=30)) for i in range(10)])
+    now = bot.deps.clock()
+    assert evaluate_rules(bot.deps, now=now) == 1
+    assert evaluate_rules(bot.deps, now=now + timedelta(minutes=15)) == 0
+    bot.work()
+    [fired] = bot.slack.posted(LEADS)
+    assert (
+        "NPS last-7d is -100" in fired.body["text"] or "NPS last-7d is −100" in fired.body["text"]
+    )
+    assert "<@U0LEAD>" in str(fired.body["blocks"])
+    bot.ingest([answer(100 + i, 10, age=timedelta(hours=30)) for i in range(40)])
+    assert evaluate_rules(bot.deps, now=now + timedelta(minutes=30)) == 1
+    assert evaluate_rules(bot.deps, now=now + timedelta(minutes=45)) == 0
+    bot.work()
+    recovered = bot.slack.posted(LEADS)[-1]
+    assert "is back" in recovered.body["text"]
+    assert len(bot.slack.posted(LEADS)) == 2
+    assert "holding" in bot.kpi("alert list")
+
+
+def test_a_slack_timeout_is_recorded_and_not_reposted(bot: Bot) -> None:
+    route(bot)
+    bot.ingest([answer(1, 2)])
+    slow = bot.settings.model_copy(update={"slack_timeout": 1})
+    bot.slack.delay["chat.postMessage"] = 2.5
+    assert post_pending(bot.deps, once_client(slow), now=bot.deps.clock()) == ["unknown"]
+    del bot.slack.delay["chat.postMessage"]
+    assert bot.work() == []
+    assert len(bot.slack.of("chat.postMessage")) == 1
+    assert "delivery unknown" in bot.kpi("alert list")
+
+
+def test_a_slack_outage_delays_the_alert_and_never_drops_it(bot: Bot) -> None:
+    route(bot)
+    bot.ingest([answer(1, 2)])
+    bot.slack.fail_next("chat.postMessage", 503, {"ok": False, "error": "unavailable"}, times=4)
+    assert bot.work() == ["failed"]
+    assert bot.work() == ["posted"]
+    assert len(bot.slack.posted(LEADS)) == 1
+
+
+def test_non_admins_may_list_but_not_change(bot: Bot) -> None:
+    refused = bot.kpi(f"alert detractors <#{LEADS}|leads> <@U0LEAD>", user="U0AGENT")
+    assert "KPIBOT_ADMINS" in refused
+    route(bot)
+    assert "d1" in bot.kpi("alert list", user="U0AGENT")
+    assert "KPIBOT_ADMINS" in bot.kpi("alert remove d1", user="U0AGENT")
+    assert "removed" in bot.kpi("alert remove d1")
+    assert "No detractor routes" in bot.kpi("alert list")
