@@ -14,7 +14,7 @@ from typing import Literal
 
 from kpis.periods import Window
 
-Source = Literal["responses", "tickets", "counters"]
+Source = Literal["responses", "tickets", "counters", "alerts"]
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "null", "notnull", "null_or>="]
 
 

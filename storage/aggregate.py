@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from storage.alert_tables import Alert
 from storage.db import custom_plans
 from storage.models import Counter, SurveyResponse, Ticket
 
@@ -158,6 +159,7 @@ TABLES: dict[str, Table] = {
     "responses": _table(SurveyResponse),
     "tickets": _table(Ticket),
     "counters": _table(Counter),
+    "alerts": _table(Alert),
 }
 
 #: Names that filter and group on a record's own column rather than on its attributes.
@@ -165,6 +167,7 @@ COLUMN_FILTERS: dict[str, frozenset[str]] = {
     "responses": frozenset({"survey", "customer_id", "source"}),
     "tickets": frozenset({"channel", "team", "agent", "customer_id", "source"}),
     "counters": frozenset({"name", "kind", "source"}),
+    "alerts": frozenset({"kind", "state", "channel_id", "claimed_by", "closed_by"}),
 }
 
 
@@ -553,6 +556,8 @@ def run_levels(*, session: Session, levels: LevelsLike) -> LevelResult:
 def attribute_names(*, session: Session, source: str, sample: int = 10_000) -> set[str]:
     """Attribute names seen in the newest `sample` records of a source (to explain bad filters)."""
     table = TABLES[source]
+    if "attributes" not in table.c:
+        return set()
     dialect = session.get_bind().dialect.name
     recent = select(table.c.attributes).order_by(table.c.id.desc()).limit(sample).subquery()
     if dialect == "postgresql":

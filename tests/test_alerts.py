@@ -341,3 +341,62 @@ def test_non_admins_may_list_but_not_change(bot: Bot) -> None:
     assert "KPIBOT_ADMINS" in bot.kpi("alert remove d1", user="U0AGENT")
     assert "removed" in bot.kpi("alert remove d1")
     assert "No detractor routes" in bot.kpi("alert list")
+
+
+def test_loop_kpis_and_the_digest_line(bot: Bot) -> None:
+    from handlers.digests.blocks import digest_message
+    from handlers.digests.build import build_digest
+    from handlers.digests.schedule import digest_period
+    from handlers.kpi_service import answer_text
+    from storage.alerts import move_loop
+    from storage.digest_tables import DigestSubscription
+
+    route(bot)
+    bot.ingest([answer(i, 2) for i in range(4)])
+    bot.work()
+    first, second, third, _ = bot.alerts()
+    t0 = datetime.now(UTC)
+    with session_scope(bot.deps.sessions) as session:
+        for alert, hours in ((first, 2), (second, 4)):
+            assert alert.id is not None
+            assert move_loop(
+                session=session,
+                alert_id=alert.id,
+                to="claimed",
+                from_states=("open",),
+                user="U0LEAD",
+                now=t0,
+            )
+            assert move_loop(
+                session=session,
+                alert_id=alert.id,
+                to="resolved",
+                from_states=("claimed",),
+                user="U0LEAD",
+                now=t0 + timedelta(hours=hours),
+            )
+        assert third.id is not None
+        move_loop(
+            session=session,
+            alert_id=third.id,
+            to="no_action",
+            from_states=("open",),
+            user="U0LEAD",
+            now=t0,
+        )
+    later = t0 + timedelta(hours=5)
+    rate = answer_text(deps=bot.deps, text="loop-closure-rate last-7d", now=later)
+    assert (rate.current.value, rate.current.n) == (50.0, 4)
+    closing = answer_text(deps=bot.deps, text="time-to-close last-7d", now=later)
+    assert closing.current.value == pytest.approx(3 * 3600, abs=1)
+    assert closing.current.parts["median"] == pytest.approx(3 * 3600, abs=1)
+    french = answer_text(deps=bot.deps, text="taux-de-bouclage last-7d", now=later)
+    assert french.key == "loop-closure-rate"
+
+    subscription = DigestSubscription(
+        id=1, channel_id="C0X", cadence="daily", cron="0 9 * * *", timezone="UTC"
+    )
+    period = digest_period("daily", "0 9 * * *", "UTC", later + timedelta(days=1))
+    message = digest_message(build_digest(bot.deps, subscription, period))
+    assert "detractor loops closed 50.0% (n = 4)" in str(message.blocks)
+    assert "time to close 3 h" in str(message.blocks)

@@ -47,6 +47,8 @@ WORDS = {
         "created": "tickets created",
         "median_frt": "median first response",
         "backlog": "backlog",
+        "loop": "detractor loops closed",
+        "time_to_close": "time to close",
         "more": "Ask for more: `/kpi nps {period} by channel` · `/kpi help`",
         "late": "⏰ Posted late: this digest was due {at}.",
         "chart": "📈 Trend chart in the thread.",
@@ -62,6 +64,8 @@ WORDS = {
         "created": "demandes créées",
         "median_frt": "délai médian de première réponse",
         "backlog": "stock",
+        "loop": "boucles détracteurs fermées",
+        "time_to_close": "délai de clôture",
         "more": "Pour aller plus loin : `/kpi nps {period} by channel` · `/kpi help`",
         "late": "⏰ Publié en retard : ce bilan était prévu {at}.",
         "chart": "📈 Graphique de tendance dans le fil.",
@@ -147,6 +151,15 @@ def _support(digest: Digest, currency: str, language: str) -> str | None:
     backlog = found.get("backlog")
     if backlog is not None and backlog.current.value is not None:
         parts.append(f"{_w('backlog', language)} {fmt.number(backlog.current.value, 0, language)}")
+    loop = found.get("loop-closure-rate")
+    if loop is not None and loop.current.value is not None:
+        closed = fmt.value("percent", loop.current.value, currency, language)
+        parts.append(f"{_w('loop', language)} {closed} (n = {loop.current.n})")
+        closing = found.get("time-to-close")
+        if closing is not None and closing.current.value is not None:
+            parts.append(
+                f"{_w('time_to_close', language)} {fmt.duration(closing.current.value, language)}"
+            )
     if not parts:
         return None
     return f"*{_w('support', language)}*: " + " · ".join(parts)

@@ -21,8 +21,8 @@ from storage.digests import Comment, detractor_comments, period_has_data
 
 #: The core CX set a subscription gets when it names no KPIs.
 DEFAULT_KPIS = ("nps", "csat", "ces", "frt", "aht", "fcr", "tickets")
-#: The support summary's KPIs (FRT is shown by its median).
-SUPPORT_KPIS = ("tickets", "frt", "fcr", "backlog")
+#: The support summary's KPIs (FRT is shown by its median; the loop KPIs when alerts exist).
+SUPPORT_KPIS = ("tickets", "frt", "fcr", "backlog", "loop-closure-rate", "time-to-close")
 CHART_PERIODS = 12
 CHART_KPIS = 4
 COMMENTS = 5
