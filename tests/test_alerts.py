@@ -400,3 +400,25 @@ def test_loop_kpis_and_the_digest_line(bot: Bot) -> None:
     message = digest_message(build_digest(bot.deps, subscription, period))
     assert "detractor loops closed 50.0% (n = 4)" in str(message.blocks)
     assert "time to close 3 h" in str(message.blocks)
+
+
+def test_rules_read_thresholds_in_the_kpis_unit_and_explain_bad_ones(bot: Bot) -> None:
+    from storage.alerts import list_rules
+
+    assert "`frt this-week > 4h`" in bot.kpi(f"alert when frt this-week above 4h <#{LEADS}|l>")
+    assert "`csat last-7d plan=smb < 85%`" in bot.kpi(
+        f"alert when csat plan=smb below 85% <#{LEADS}|l>"
+    )
+    assert "`nps last-30d drops-by 10`" in bot.kpi(
+        f"alert when nps last-30d drops-by 10 <#{LEADS}|l>"
+    )
+    with session_scope(bot.deps.sessions) as session:
+        rules = list_rules(session=session)
+    assert [(r.kpi, r.comparison, r.threshold) for r in rules] == [
+        ("frt", "above", 14400.0),
+        ("csat", "below", 85.0),
+        ("nps", "drops-by", 10.0),
+    ]
+    assert "say when" in bot.kpi(f"alert when nps last-7d <#{LEADS}|l>")
+    assert "unknown KPI 'nsp'" in bot.kpi(f"alert when nsp &lt; 3 <#{LEADS}|l>")
+    assert "name the channel" in bot.kpi("alert when nps &lt; 3")

@@ -144,13 +144,19 @@ def _detractors(deps: Deps, words: CommandText, rest: list[str], caller: Caller)
 def _when(deps: Deps, words: CommandText, rest: list[str], caller: Caller) -> blocks.Message:
     channel = _channel(words)
     text = " ".join(rest)
-    match = re.search(r"\s(<|>|below|above|drops-by)\s+(-?\d+(?:\.\d+)?)\s*$", " " + text)
+    match = re.search(
+        r"\s(<|>|below|above|drops-by)\s+(-?\d+(?:\.\d+)?)\s*(%|s|min|m|h|d)?\s*$", " " + text
+    )
     if match is None:
         raise AlertInputError(
-            "say when, e.g. `nps last-7d < 30`, `csat above 90` or `nps drops-by 10`"
+            "say when, e.g. `nps last-7d < 30`, `csat above 90%`, `frt this-week > 4h` or "
+            "`nps drops-by 10`"
         )
     comparison = OPERATORS[match[1]]
-    threshold = float(match[2])
+    threshold = (
+        float(match[2])
+        * {None: 1, "%": 1, "s": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}[match[3]]
+    )
     question_text = (" " + text)[: match.start()].strip()
     try:
         question = parse_question(question_text)

@@ -28,6 +28,7 @@ from handlers.deps import Deps
 from handlers.kpi_service import KpiError, answer
 from handlers.slack.blocks import Message
 from handlers.slack.posting import outcome
+from kpis.catalogue import UnknownKpi, find_kpi
 from kpis.question import Question, parse_question
 from storage.alert_tables import Alert, ThresholdRule
 from storage.alerts import (
@@ -197,7 +198,17 @@ def rule_text(rule: ThresholdRule) -> str:
     """`nps last-7d < 30` as typed (normalised)."""
     op = {"below": "<", "above": ">", "drops-by": "drops-by"}[rule.comparison]
     filters = (" " + " ".join(rule.filters)) if rule.filters else ""
-    return f"{rule.kpi} {rule.period}{filters} {op} {rule.threshold:g}"
+    try:
+        unit = find_kpi(rule.kpi).unit
+    except UnknownKpi:  # a counter's sum
+        unit = "number"
+    if unit == "seconds":
+        threshold = fmt.duration(rule.threshold).replace(" ", "")
+    elif unit == "percent" and rule.comparison != "drops-by":
+        threshold = f"{rule.threshold:g}%"
+    else:
+        threshold = f"{rule.threshold:g}"
+    return f"{rule.kpi} {rule.period}{filters} {op} {threshold}"
 
 
 def evaluate_rules(deps: Deps, *, now: datetime) -> int:
