@@ -422,3 +422,18 @@ def test_rules_read_thresholds_in_the_kpis_unit_and_explain_bad_ones(bot: Bot) -
     assert "say when" in bot.kpi(f"alert when nps last-7d <#{LEADS}|l>")
     assert "unknown KPI 'nsp'" in bot.kpi(f"alert when nsp &lt; 3 <#{LEADS}|l>")
     assert "name the channel" in bot.kpi("alert when nps &lt; 3")
+
+
+def test_guests_cannot_act_on_alerts(bot: Bot) -> None:
+    route(bot)
+    bot.slack.member("U0GUEST", is_restricted=True)
+    bot.ingest([answer(1, 2)])
+    bot.work()
+    [alert] = bot.alerts()
+    ts = alert.message_ts or ""
+    bot.interact(block_action(ids.CLAIM, str(alert.id), user="U0GUEST", channel=LEADS, ts=ts))
+    [told] = bot.slack.of("chat.postEphemeral")
+    assert told.body["user"] == "U0GUEST"
+    assert "guests" in told.body["text"]
+    assert bot.alerts()[0].state == "open"
+    assert bot.slack.of("chat.update") == []

@@ -13,6 +13,8 @@ from handlers.alerts import ids
 from handlers.alerts.blocks import resolve_modal
 from handlers.alerts.worker import refresh_message
 from handlers.deps import Deps
+from handlers.slack.access import Access
+from handlers.slack.i18n import word
 from storage.alerts import get_alert, move_loop
 from storage.db import session_scope
 
@@ -64,12 +66,44 @@ def _move(
     refresh_message(deps, client, alert.message_channel or channel, alert.message_ts or ts)
 
 
-def register_alert_actions(app: App, deps: Deps) -> None:
-    """Wire the Claim, Resolved and No action buttons and the Resolved modal."""
+def _refused(access: Access, client: WebClient, body: dict[str, Any], language: str) -> bool:
+    """Whether the clicker may not act (guests, other organisations); tells them why."""
+    user = body.get("user") or {}
+    team = (body.get("team") or {}).get("id", "") or user.get("team_id", "")
+    reason = access.refusal(
+        client,
+        user_id=user.get("id", ""),
+        team_id=team,
+        share=False,
+        enterprise_id=(body.get("enterprise") or {}).get("id", "") or "",
+    )
+    if reason is None:
+        return False
+    channel, _ = _where(body)
+    if channel:
+        try:
+            client.chat_postEphemeral(
+                channel=channel,
+                user=user.get("id", ""),
+                text=f"You can't act on kpibot alerts: {word(reason, language)}.",
+            )
+        except Exception:
+            log.warning("could not tell %s why they may not act", user.get("id"))
+    return True
+
+
+def register_alert_actions(app: App, deps: Deps, access: Access) -> None:
+    """Wire the Claim, Resolved and No action buttons and the Resolved modal.
+
+    Who may act is who may ask: guests and people from other organisations are refused.
+    """
+    language = deps.settings.language
 
     @app.action(ids.CLAIM)
     def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
+        if _refused(access, client, body, language):
+            return
         channel, ts = _where(body)
         _move(
             deps,
@@ -87,6 +121,8 @@ def register_alert_actions(app: App, deps: Deps) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
+        if _refused(access, client, body, language):
+            return
         channel, ts = _where(body)
         _move(
             deps,
@@ -102,6 +138,8 @@ def register_alert_actions(app: App, deps: Deps) -> None:
     @app.action(ids.RESOLVE)
     def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
+        if _refused(access, client, body, language):
+            return
         channel, ts = _where(body)
         client.views_open(
             trigger_id=body["trigger_id"], view=resolve_modal(int(action["value"]), channel, ts)

@@ -49,7 +49,7 @@ def build_bolt_app(deps: Deps) -> App:
     access = Access(viewers=deps.settings.viewers, sharers=deps.settings.sharers)
     register(app, deps, access, ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpi"))
     register_home(app, language=deps.settings.language)
-    register_alert_actions(app, deps)
+    register_alert_actions(app, deps, access)
     return app
 
 
