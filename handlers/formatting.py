@@ -86,17 +86,30 @@ def change(unit: str, amount: float, currency: str = "EUR", language: str = "en"
     return f"{sign}{number(size, 0 if unit == 'count' else 2, language)}"
 
 
+#: Decimals a change is shown with, by unit (durations: whole seconds).
+SHOWN_DIGITS = {"nps": 0, "percent": 1, "count": 0, "seconds": 0, "money": 2}
+
+
+def shown_zero(result: KpiResult) -> bool:
+    """Whether the change rounds to zero as displayed (`+0.0 pts` reads as no change)."""
+    if result.delta is None:
+        return False
+    return round_half_away(result.delta, SHOWN_DIGITS.get(result.unit, 2)) == 0
+
+
 def delta(result: KpiResult, currency: str = "EUR", language: str = "en") -> str:
     """`▲ +4 pts` / `▼ −12 min`, in the unit of the KPI."""
     if result.delta is None:
         return ""
+    if shown_zero(result):
+        return f"{ARROWS[None]} {change(result.unit, 0.0, currency, language)}"
     arrow = ARROWS[result.delta > 0] if result.delta != 0 else ARROWS[None]
     return f"{arrow} {change(result.unit, result.delta, currency, language)}"
 
 
 def verdict(result: KpiResult, language: str = "en") -> str:
     """`better`, `worse` or `no change`, respecting the KPI's direction, and significance."""
-    improved = result.improved
+    improved = None if shown_zero(result) else result.improved
     words = {
         "en": {True: "better", False: "worse", None: "no change"},
         "fr": {True: "mieux", False: "moins bien", None: "stable"},

@@ -151,3 +151,16 @@ def test_a_group_named_with_backticks_stays_inside_the_table() -> None:
     assert table.endswith("```")
     assert table.count("```") == 2
     assert "ˋˋˋcareˋˋˋ" in table
+
+
+def test_a_change_that_rounds_to_zero_reads_as_no_change() -> None:
+    from handlers import formatting as fmt
+
+    period = parse_period("last-30d", now=datetime(2026, 11, 1, tzinfo=UTC))
+    now, before = Figure(70.02, 1727), Figure(70.0, 1863)
+    tiny = KpiResult("fcr", "FCR", "percent", "up", period, now, before, 0.02, False, (), None, ())
+    assert fmt.delta(tiny) == "▶ ±0.0 pts"
+    assert fmt.verdict(tiny) == "no change, not significant"
+    real = KpiResult("fcr", "FCR", "percent", "up", period, now, before, 0.06, False, (), None, ())
+    assert fmt.delta(real) == "▲ +0.1 pts"
+    assert fmt.verdict(real).startswith("better")
