@@ -269,3 +269,19 @@ def test_two_bot_processes_on_one_database_post_each_digest_once(db_url: str) ->
         for sid in ids:
             [row] = _deliveries(w, sid)
             assert row.status == "sent"
+
+
+def test_a_token_problem_fails_the_delivery_without_pausing_the_digest(db_url: str) -> None:
+    with world(db_url) as w:
+        seed(w.deps)
+        sid = subscribe(w.deps)
+        w.slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "invalid_auth"})
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        assert (result.status, result.detail) == ("failed", "invalid_auth")
+        with session_scope(w.deps.sessions) as session:
+            subscription = get_subscription(session=session, subscription_id=sid)
+        assert subscription is not None
+        assert not subscription.paused
+        assert [
+            r.status for r in catch_up(w.deps, w.client(), now=SLOT + timedelta(minutes=1))
+        ] == ["sent"]

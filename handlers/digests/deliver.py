@@ -40,6 +40,8 @@ log = logging.getLogger("kpibot.digests")
 
 #: Who claims: this host and process (shown in the deliveries table).
 CLAIMER = f"{socket.gethostname()}:{os.getpid()}"
+#: Errors that mean this channel is closed to the bot until a person acts.
+CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 #: A delivery posted more than this after its scheduled time is marked late.
 LATE_AFTER = timedelta(minutes=2)
 
@@ -125,7 +127,7 @@ def deliver(
         status = "unknown" if result.kind == "unknown" else "failed"
         log.warning("digest #%s: %s (%s)", subscription_id, status, result.error)
         finish(status, error=result.error)
-        if result.kind == "gone":
+        if result.error in CHANNEL_GONE:  # a token problem is not the channel's: no pause
             _pause_and_tell(deps, client, subscription_id, subscription.created_by, result.error)
         return Delivery(status, result.error, claim.delivery_id)
     ts = str(response.get("ts") or "")
