@@ -74,20 +74,25 @@ def create_app(settings: Settings, deps: Deps | None = None):  # type: ignore[no
     return api
 
 
-def job_setups() -> list[JobSetup]:
-    """Every part's scheduled jobs, in the order they are added."""
+def job_setups(slack: bool = True) -> list[JobSetup]:
+    """Every part's scheduled jobs, in the order they are added (without Slack: rollups only)."""
     from handlers.alerts.jobs import setup as alerts
     from handlers.digests.jobs import setup as digests
+    from handlers.jobs.rollups import setup as rollups
 
-    return [digests, alerts]
+    return [rollups, digests, alerts] if slack else [rollups]
 
 
 def build_scheduler_for(deps: Deps) -> BaseScheduler:
-    """The scheduler with every part's jobs, posting with the once-only Slack client."""
+    """The scheduler with every part's jobs, posting with the once-only Slack client.
+
+    Without SLACK_BOT_TOKEN it runs only the jobs that need no Slack (the daily rollups).
+    """
     from handlers.jobs.scheduler import build_scheduler
     from handlers.slack.posting import once_client
 
-    return build_scheduler(deps, once_client(deps.settings), job_setups())
+    slack = deps.settings.slack_bot_token is not None
+    return build_scheduler(deps, once_client(deps.settings), job_setups(slack))
 
 
 def startup_notes(settings: Settings) -> list[str]:
@@ -104,7 +109,7 @@ def startup_notes(settings: Settings) -> list[str]:
             "KPIBOT_SLACK_MODE=socket) to answer slash commands"
         )
     if settings.slack_bot_token is None:
-        notes.append("scheduler off: digests and alerts need SLACK_BOT_TOKEN to post")
+        notes.append("digests and alerts off: they need SLACK_BOT_TOKEN to post")
     return notes
 
 
@@ -222,7 +227,7 @@ def demo_digest(deps: Deps, chart_path: Path) -> None:
 @click.option(
     "--no-scheduler",
     is_flag=True,
-    help="Don't run the digest and alert jobs here (run `kpibot scheduler` elsewhere).",
+    help="Don't run the scheduled jobs here (run `kpibot scheduler` elsewhere).",
 )
 def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
     """Run the HTTP server: ingest API, KPI API and (when configured) the Slack app."""
@@ -245,10 +250,11 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
         start_socket_mode(deps)
         click.echo("kpibot: Slack in Socket Mode", err=True)
     scheduler = None
-    if not no_scheduler and settings.slack_bot_token is not None:
+    if not no_scheduler:
         scheduler = build_scheduler_for(deps)
         scheduler.start()
-        click.echo("kpibot: scheduler running (digests, alerts)", err=True)
+        jobs = "digests, alerts, rollups" if settings.slack_bot_token else "rollups"
+        click.echo(f"kpibot: scheduler running ({jobs})", err=True)
     click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level="info")
@@ -259,7 +265,7 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
 
 @cli.command()
 def scheduler() -> None:
-    """Run only the scheduled jobs (digests, alerts), for deployments that keep web apart.
+    """Run only the scheduled jobs (digests, alerts, rollups), for deployments that keep web apart.
 
     Any number may run against one database: each delivery is claimed there before posting.
     """
@@ -277,7 +283,7 @@ def scheduler() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     jobs.start()
-    click.echo("kpibot: scheduler running (digests, alerts); Ctrl-C stops it", err=True)
+    click.echo("kpibot: scheduler running (digests, alerts, rollups); Ctrl-C stops it", err=True)
     try:
         stop.wait()
     finally:
@@ -372,6 +378,25 @@ def db_upgrade(revision: str) -> None:
     settings = load_settings()
     upgrade(settings.database_url, revision)
     click.echo(f"database at {make_url(settings.database_url)!r} upgraded to {revision}")
+
+
+@db.command("rollup")
+@click.option("--rebuild", is_flag=True, help="Drop every rollup first and build them all again.")
+def db_rollup(rebuild: bool) -> None:
+    """Build the daily rollups of every day that ended (the scheduler does it every 5 minutes)."""
+    from handlers.jobs.rollups import refresh_now
+    from storage.rollups import forget
+
+    settings = load_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    deps = build_deps(settings)
+    if rebuild:
+        forget(deps.sessions)
+    built = refresh_now(deps)
+    for cube, days in built.days.items():
+        click.echo(f"{cube}: {days} day(s) built")
+    deps.engine.dispose()
 
 
 @cli.command("import")

@@ -1,7 +1,8 @@
 """Query benchmark: each KPI over last-30d and last-365d at 1M responses + 1M tickets.
 
 For every KPI and period, side by side in one run on the same database:
-- kpibot: `answer()` (parse, SQL aggregates for the period and the previous one, statistics);
+- kpibot: `answer()` (parse, SQL aggregates for the period and the previous one, statistics),
+  twice: on the records alone (rollups dropped) and with the daily rollups built, as served;
 - hand-written SQL: one aggregate a DBA would write for the same figures (both periods, and the
   median/p90 where the KPI has them);
 - naive: what a user's script does today: load the table's rows (the columns it needs, as an
@@ -29,6 +30,7 @@ from handlers.kpi_service import answer_text
 from settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
+from storage.rollups import forget, refresh
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SPAN_DAYS = 400
@@ -127,7 +129,10 @@ def fill(url: str, responses: int, tickets: int, seed: int = 11) -> None:
             for row in ticket_rows:
                 copy.write_row(row)
         pg.commit()
-        cur.execute("ANALYZE")
+        # What autovacuum does soon after a bulk load on a live server: statistics, and the
+        # visibility map that lets period queries read the covering indexes alone.
+        pg.autocommit = True
+        cur.execute("VACUUM ANALYZE survey_responses, tickets")
 
 
 def windows(days: int) -> tuple[datetime, datetime, datetime]:
@@ -338,32 +343,50 @@ def best(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def run(label: str, url: str, repeat: int, naive_repeat: int) -> None:
-    """Time every KPI three ways on one database and print the table."""
+    """Time every KPI four ways on one database and print the table.
+
+    kpibot is timed twice: reading the records only (no rollups: the engine beside the
+    hand-written SQL, like for like) and as it runs in service, with the daily rollups built.
+    """
     engine = make_engine(url)
     deps = Deps(Settings(database_url=url), engine, make_session_factory(engine), lambda: NOW)
     db = Db(url)
+    forget(deps.sessions)
+    questions = [(key, days) for key in KPIS for days in (30, 365)]
+    records = {
+        q: best(partial(answer_text, deps=deps, text=f"{q[0]} last-{q[1]}d", now=NOW), repeat)
+        for q in questions
+    }
+    started = time.perf_counter()
+    built = refresh(deps.sessions, now=NOW)
+    build_seconds = time.perf_counter() - started
     print(f"\n{label}")
     print(
-        f"  {'kpi':<17}{'period':<11}{'kpibot ms':>10}{'SQL ms':>9}{'naive ms':>10}"
-        f"{'vs SQL':>8}{'vs naive':>10}"
+        f"  daily rollups: {built.total:,} cube-days built in {build_seconds:.1f} s "
+        "(once; then each day as it ends)"
+    )
+    print(
+        f"  {'kpi':<17}{'period':<11}{'records':>9}{'rollups':>9}{'SQL':>8}{'naive':>8}"
+        f"{'records/SQL':>13}{'naive/kpibot':>14}"
     )
     worst_sql, worst_naive = 0.0, float("inf")
-    for key in KPIS:
-        for days in (30, 365):
-            text = f"{key} last-{days}d"
-            ours = best(partial(answer_text, deps=deps, text=text, now=NOW), repeat)
-            sql = best(partial(hand_sql, db, key, days), repeat)
-            slow = best(partial(naive, db, key, days), naive_repeat)
-            worst_sql = max(worst_sql, ours / sql)
-            worst_naive = min(worst_naive, slow / ours)
-            print(
-                f"  {key:<17}{f'last-{days}d':<11}{ours * 1000:>10.1f}{sql * 1000:>9.1f}"
-                f"{slow * 1000:>10.0f}{ours / sql:>7.2f}×{slow / ours:>9.0f}×"
-            )
+    for key, days in questions:
+        text = f"{key} last-{days}d"
+        ours = best(partial(answer_text, deps=deps, text=text, now=NOW), repeat)
+        sql = best(partial(hand_sql, db, key, days), repeat)
+        slow = best(partial(naive, db, key, days), naive_repeat)
+        plain = records[(key, days)]
+        worst_sql = max(worst_sql, plain / sql)
+        worst_naive = min(worst_naive, slow / ours)
+        print(
+            f"  {key:<17}{f'last-{days}d':<11}{plain * 1000:>9.1f}{ours * 1000:>9.1f}"
+            f"{sql * 1000:>8.1f}{slow * 1000:>8.0f}{plain / sql:>12.2f}×{slow / ours:>13.0f}×"
+        )
     print(
-        f"  worst: {worst_sql:.2f}× the hand-written SQL (target ≤ 1.2×), "
-        f"{worst_naive:.0f}× faster than naive (target ≥ 20×)"
+        f"  worst: engine on the records {worst_sql:.2f}× the hand-written SQL (target ≤ 1.2×); "
+        f"kpibot {worst_naive:.0f}× faster than naive (target ≥ 20×)"
     )
+    print("  (milliseconds, best of runs; records: kpibot without rollups; rollups: as served)")
     engine.dispose()
 
 

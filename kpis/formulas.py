@@ -311,22 +311,31 @@ class Count(Formula):
 
 @dataclass(frozen=True)
 class Backlog(Formula):
-    """Tickets created before the window's end and not resolved by then."""
+    """Tickets created before the window's end and not resolved by then.
+
+    Counted as (tickets created before the end) − (tickets resolved before the end): a ticket
+    is resolved after it is created (the ingest refuses the opposite), so the difference is
+    exactly the open ones, and both counts are plain counts over a time column, which the
+    daily rollups answer.
+    """
 
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
-        return [
-            ScanNeed(
-                "tickets",
-                "created_at",
-                (Measure("open", "count", where=(Cond("resolved_at", "null_or>=", w.end),)),),
-                windows=(Window(EPOCH, w.end),),
-                window_index=i,
-            )
-            for i, w in enumerate(windows)
-        ]
+        needs = []
+        for i, w in enumerate(windows):
+            for name, column in (("created", "created_at"), ("resolved", "resolved_at")):
+                needs.append(
+                    ScanNeed(
+                        "tickets",
+                        column,
+                        (Measure(name, "count"),),
+                        windows=(Window(EPOCH, w.end),),
+                        window_index=i,
+                    )
+                )
+        return needs
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n = int(_get(numbers, "open"))
+        n = int(_get(numbers, "created") - _get(numbers, "resolved"))
         return Figure(float(n), n)
 
 

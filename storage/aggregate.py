@@ -17,11 +17,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Integer,
     Table,
     and_,
@@ -30,16 +32,22 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
+    text,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
+from storage import rollups
 from storage.alert_tables import Alert
 from storage.db import custom_plans
 from storage.models import Counter, SurveyResponse, Ticket
+from storage.rollup_tables import CELLS, ROLLUP_HISTOGRAMS, Cube
+from storage.sketch import Buckets, bucket_quantile, log_bucket
 
 OTHER = "__kpibot_other__"
 
@@ -175,10 +183,11 @@ class UnknownColumn(ValueError):
     """A description named a column the source does not have."""
 
 
-def _column(table: Table, name: str) -> ColumnElement[Any]:
+def _column(table: FromClause, name: str) -> ColumnElement[Any]:
     if name not in table.c:
-        raise UnknownColumn(f"{table.name} has no column {name!r}")
-    return table.c[name]
+        raise UnknownColumn(f"{table.description} has no column {name!r}")
+    column: ColumnElement[Any] = table.c[name]
+    return column
 
 
 def _seconds(
@@ -197,7 +206,7 @@ def _expr(dialect: str, table: Table, expr: ExprLike) -> ColumnElement[Any]:
     return column
 
 
-def _cond(table: Table, cond: CondLike) -> ColumnElement[bool]:
+def _cond(table: FromClause, cond: CondLike) -> ColumnElement[bool]:
     column = _column(table, cond.column)
     if cond.op == "null":
         return column.is_(None)
@@ -224,7 +233,7 @@ def _cond(table: Table, cond: CondLike) -> ColumnElement[bool]:
     return result
 
 
-def _conds(table: Table, conds: Sequence[CondLike]) -> list[ColumnElement[bool]]:
+def _conds(table: FromClause, conds: Sequence[CondLike]) -> list[ColumnElement[bool]]:
     return [_cond(table, c) for c in conds]
 
 
@@ -237,22 +246,18 @@ def dimension(source: str, name: str) -> ColumnElement[Any]:
     return attribute
 
 
+def _filter_on(column: ColumnElement[Any], f: FilterLike) -> ColumnElement[bool]:
+    value = func.lower(column)
+    wanted = f.value.lower()
+    return or_(value.is_(None), value != wanted) if f.negate else value == wanted
+
+
 def filter_conditions(source: str, filters: Sequence[FilterLike]) -> list[ColumnElement[bool]]:
     """SQL conditions for `name=value` / `name!=value` filters (case-insensitive)."""
-    out: list[ColumnElement[bool]] = []
-    for f in filters:
-        value = func.lower(dimension(source, f.name))
-        wanted = f.value.lower()
-        out.append(or_(value.is_(None), value != wanted) if f.negate else value == wanted)
-    return out
+    return [_filter_on(dimension(source, f.name), f) for f in filters]
 
 
-def _group(
-    source: str, group_by: str | None, keep: Sequence[str | None] | None
-) -> ColumnElement[Any] | None:
-    if group_by is None:
-        return None
-    key = dimension(source, group_by)
+def _group_on(key: ColumnElement[Any], keep: Sequence[str | None] | None) -> ColumnElement[Any]:
     if keep is None:
         return key
     kept = [k for k in keep if k is not None]
@@ -260,8 +265,21 @@ def _group(
     return case((key.is_(None), null_key), (key.in_(kept), key), else_=literal(OTHER))
 
 
-def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
-    """Counts, sums and percentiles for every window (and group) of a scan, computed in SQL."""
+def _group(
+    source: str, group_by: str | None, keep: Sequence[str | None] | None
+) -> ColumnElement[Any] | None:
+    if group_by is None:
+        return None
+    return _group_on(dimension(source, group_by), keep)
+
+
+def run_scan(*, session: Session, scan: ScanLike, use_rollups: bool = True) -> ScanResult:
+    """Counts, sums and percentiles for every window (and group) of a scan, computed in SQL.
+
+    Whole days that are rolled up are read from their daily cells (`storage.rollups`), the
+    rest from the records: the answer is the same either way (`use_rollups=False` proves it
+    in the tests).
+    """
     dialect = session.get_bind().dialect.name
     table = TABLES[scan.source]
     time = _column(table, scan.time_column)
@@ -275,11 +293,20 @@ def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
     group = _group(scan.source, scan.group_by, scan.keep_groups)
     result: ScanResult = {}
     with custom_plans(session):
+        rolled = _rolled(session, scan, windows) if use_rollups else None
         if scan.measures:
-            _measures(session, dialect, table, scan, windows, scope, group, result)
+            if rolled is not None and rolled.measures:
+                _cube_measures(session, table, scan, rolled, result)
+            else:
+                _measures(session, dialect, table, scan, windows, scope, group, result)
         for spec in scan.percentiles:
             for wi, window_cond in enumerate(in_window):
-                values = _percentiles(session, dialect, table, spec, [window_cond, *scope], group)
+                cubed = None
+                if rolled is not None and dialect == "sqlite" and _histogram_ok(rolled, scan, spec):
+                    cubed = _cube_percentiles(session, table, rolled, spec, wi)
+                values = cubed or _percentiles(
+                    session, dialect, table, spec, [window_cond, *scope], group
+                )
                 for key, by_q in values.items():
                     bucket = result.setdefault(key, {}).setdefault(wi, {})
                     for q, v in by_q.items():
@@ -382,6 +409,205 @@ def _measures(
                     numbers[m.name] = numbers.get(m.name) or 0.0
 
 
+@dataclass(frozen=True)
+class _Rolled:
+    """A scan that daily rollups can serve: its cube and how each window splits."""
+
+    cube: Cube
+    splits: tuple[rollups.Split, ...]
+    #: Whether the measures (conditions, filters, grouping) can all be read from the cells.
+    measures: bool
+
+
+def _cube_measure(cube: Cube, m: MeasureLike) -> tuple[str, list[CondLike]] | None:
+    """The cells column a measure sums, and its conditions on the cells (None: not servable)."""
+    dims = set(cube.dim_names)
+    notnull = {c.column for c in m.where if c.op == "notnull" and c.column in cube.values}
+    others = [c for c in m.where if not (c.op == "notnull" and c.column in cube.values)]
+    for c in others:
+        offset = c.value if hasattr(c.value, "offset") else None
+        if c.column not in dims or (offset is not None and offset.column not in dims):
+            return None
+    if m.op == "count":
+        if len(notnull) > 1:
+            return None
+        return (f"n_{next(iter(notnull))}" if notnull else "n"), others
+    expr = m.expr
+    if expr is None or expr.minus is not None or expr.column not in cube.values:
+        return None
+    if notnull - {expr.column}:
+        return None
+    return ("s_" if m.op == "sum" else "q_") + expr.column, others
+
+
+def _cube_dimension(cube: Cube, source: str, name: str) -> bool:
+    return name in cube.dim_names and name in COLUMN_FILTERS[source]
+
+
+def _rolled(session: Session, scan: ScanLike, windows: Sequence[WindowLike]) -> _Rolled | None:
+    """How rollups can serve this scan, or None when no rolled-up day lies inside its windows."""
+    cube = rollups.cube_for(scan.source, scan.time_column)
+    if cube is None or not _disjoint(windows):
+        return None
+    start = min(w.start for w in windows)
+    end = max(w.end for w in windows)
+    if end - start < rollups.DAY:
+        return None
+    marked = rollups.marked_days(session, cube, start, end)
+    splits = tuple(rollups.split(w.start, w.end, marked) for w in windows)
+    if not any(s.runs for s in splits):
+        return None
+    measures = (
+        all(_cube_dimension(cube, scan.source, f.name) for f in scan.filters)
+        and (scan.group_by is None or _cube_dimension(cube, scan.source, scan.group_by))
+        and all(_cube_measure(cube, m) is not None for m in scan.measures)
+    )
+    return _Rolled(cube, splits, measures)
+
+
+def _spans(column: ColumnElement[Any], spans: Sequence[tuple[datetime, datetime]]) -> Any:
+    return or_(*[and_(column >= a, column < b) for a, b in spans])
+
+
+def _cube_source(table: Table, rolled: _Rolled) -> FromClause:
+    """Records of the ragged spans and cells of the rolled-up days, as one cells-shaped set.
+
+    Each ragged span is its own branch (a tight range scan on the time index); the cells of
+    every run come from one branch over the small cells table.
+    """
+    cube = rolled.cube
+    cells = CELLS[cube.name]
+    time = table.c[cube.time_column]
+    branches: list[Any] = []
+    for i, s in enumerate(rolled.splits):
+        for a, b in s.raw:
+            columns: list[ColumnElement[Any]] = [
+                literal_column(str(i), Integer).label("w"),
+                *[table.c[d].label(d) for d in cube.dim_names],
+                literal_column("1", Integer).label("n"),
+            ]
+            for v in cube.values:
+                x = table.c[v]
+                columns += [
+                    case((x.is_not(None), 1), else_=0).label(f"n_{v}"),
+                    x.label(f"s_{v}"),
+                    (x * x).label(f"q_{v}"),
+                ]
+            branches.append(select(*columns).where(time >= a, time < b))
+    runs = [(i, a, b) for i, s in enumerate(rolled.splits) for a, b in s.runs]
+    day = cells.c.day
+    columns = [
+        case(*[(and_(day >= a, day < b), i) for i, a, b in runs], else_=None).label("w"),
+        *[cells.c[d] for d in cube.dim_names],
+        cells.c.n,
+    ]
+    for v in cube.values:
+        columns += [cells.c[f"n_{v}"], cells.c[f"s_{v}"], cells.c[f"q_{v}"]]
+    bounds = [day >= min(a for _, a, _ in runs), day < max(b for _, _, b in runs)]
+    branches.append(select(*columns).where(*bounds, _spans(day, [(a, b) for _, a, b in runs])))
+    combined: Any = union_all(*branches) if len(branches) > 1 else branches[0]
+    return combined.subquery("cube")  # type: ignore[no-any-return]
+
+
+def _cube_measures(
+    session: Session, table: Table, scan: ScanLike, rolled: _Rolled, result: ScanResult
+) -> None:
+    """The scan's measures summed from the cells (and the records of the ragged spans)."""
+    src = _cube_source(table, rolled)
+    columns: list[ColumnElement[Any]] = []
+    measures = list(scan.measures)
+    for index, m in enumerate(measures):
+        mapped = _cube_measure(rolled.cube, m)
+        assert mapped is not None
+        name, conds = mapped
+        column = src.c[name]
+        where = _conds(src, conds)
+        if where:
+            otherwise = 0 if m.op == "count" else None
+            agg = func.sum(case((and_(*where), column), else_=otherwise))
+        else:
+            agg = func.sum(column)
+        columns.append(agg.label(f"m{index}"))
+    keys: list[ColumnElement[Any]] = []
+    grouped = scan.group_by is not None
+    if scan.group_by is not None:
+        keys.append(_group_on(src.c[scan.group_by], scan.keep_groups).label("g"))
+    keys.append(src.c.w.label("w"))
+    filters = [_filter_on(src.c[f.name], f) for f in scan.filters]
+    stmt = select(*keys, *columns).where(*filters).group_by(*keys)
+    for row in session.execute(stmt):
+        key = row[0] if grouped else None
+        window_index = row[1] if grouped else row[0]
+        if window_index is None:
+            continue
+        offset = 2 if grouped else 1
+        slots = result.setdefault(key, {}).setdefault(int(window_index), {})
+        for index, m in enumerate(measures):
+            raw_value = row[offset + index]
+            slots[m.name] = None if raw_value is None else float(raw_value)
+    for slots_by_window in result.values():
+        for wi in range(len(rolled.splits)):
+            numbers = slots_by_window.setdefault(wi, {})
+            for m in measures:
+                if m.op == "count":
+                    numbers[m.name] = numbers.get(m.name) or 0.0
+
+
+def _histogram_ok(rolled: _Rolled, scan: ScanLike, spec: PercentilesLike) -> bool:
+    """Whether the daily histograms serve these percentiles (no filter, no grouping)."""
+    column = spec.expr.column
+    return (
+        not scan.filters
+        and scan.group_by is None
+        and spec.expr.minus is None
+        and column in rolled.cube.histograms
+        and all(c.op == "notnull" and c.column == column for c in spec.where)
+    )
+
+
+def _cube_percentiles(
+    session: Session, table: Table, rolled: _Rolled, spec: PercentilesLike, wi: int
+) -> dict[str | None, dict[float, float | None]] | None:
+    """SQLite: percentiles from the daily histograms plus the ragged spans' records.
+
+    The buckets are the ones `_histogram` computes from the records, so the answer is the same;
+    None when the window holds few enough values to rank exactly (or no rolled-up day).
+    """
+    split = rolled.splits[wi]
+    if not split.runs:
+        return None
+    cube = rolled.cube
+    value = table.c[spec.expr.column]
+    time = table.c[cube.time_column]
+    bucket = log_bucket(value)
+    h = ROLLUP_HISTOGRAMS
+    branches: list[Any] = [
+        select(h.c.bucket.label("b"), h.c.n, h.c.low, h.c.high).where(
+            h.c.cube == cube.name, h.c.measure == spec.expr.column, _spans(h.c.day, split.runs)
+        )
+    ]
+    for a, b in split.raw:
+        branches.append(
+            select(
+                bucket.label("b"),
+                func.count().label("n"),
+                func.min(value).label("low"),
+                func.max(value).label("high"),
+            )
+            .where(time >= a, time < b, value.is_not(None))
+            .group_by(bucket)
+        )
+    combined: Any = union_all(*branches) if len(branches) > 1 else branches[0]
+    both = combined.subquery("h")
+    stmt = select(both.c.b, func.sum(both.c.n), func.min(both.c.low), func.max(both.c.high))
+    buckets: Buckets = {}
+    for b, count, low, high in session.execute(stmt.group_by(both.c.b)):
+        buckets[None if b is None else int(b)] = (int(count), float(low), float(high))
+    if sum(count for count, _, _ in buckets.values()) <= EXACT_LIMIT:
+        return None
+    return {None: {q: bucket_quantile(buckets, q) for q in spec.quantiles}}
+
+
 def _percentiles(
     session: Session,
     dialect: str,
@@ -395,6 +621,9 @@ def _percentiles(
     out: dict[str | None, dict[float, float | None]] = {}
     quantiles = list(spec.quantiles)
     if dialect == "postgresql":
+        # percentile_cont sorts the window's values: a year of tickets overflows the default
+        # 4 MB of work_mem and sorts on disk, twice as slow as in memory. For this transaction.
+        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
         aggs = [
             func.percentile_cont(q).within_group(value).label(f"q{i}")
             for i, q in enumerate(quantiles)
@@ -419,7 +648,7 @@ def _percentiles(
     if largest > EXACT_LIMIT:
         for key, buckets in histogram.items():
             out[None if group is None else key] = {
-                q: _histogram_quantile(buckets, q) for q in quantiles
+                q: bucket_quantile(buckets, q) for q in quantiles
             }
         return out
     # Few enough values: rank them and keep only the rows on either side of each quantile.
@@ -457,14 +686,13 @@ def _percentiles(
     return out
 
 
-#: On SQLite, percentiles over at most this many values are exact; above it they come from a
-#: log-bucket histogram computed in SQL, within RELATIVE_ERROR of the exact order statistic.
-EXACT_LIMIT = 20_000
-RELATIVE_ERROR = 0.01
-_GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
-_LOG_GAMMA = math.log(_GAMMA)
+#: PostgreSQL: the memory a percentile's sort may use before spilling to disk (per query).
+SORT_MEMORY = "64MB"
 
-Buckets = dict[int | None, tuple[int, float, float]]
+#: On SQLite, percentiles over at most this many values are exact; above it they come from a
+#: log-bucket histogram computed in SQL (`storage.sketch`), within RELATIVE_ERROR of the exact
+#: order statistic.
+EXACT_LIMIT = 20_000
 
 
 def _histogram(
@@ -474,12 +702,8 @@ def _histogram(
     where: list[ColumnElement[bool]],
     g: ColumnElement[Any],
 ) -> dict[Any, Buckets]:
-    """Counts of values per logarithmic bucket (with each bucket's min and max), per group.
-
-    Bucket i holds (γ^(i−1), γ^i] with γ = (1 + α)/(1 − α), so any value in it is within α of
-    2γ^i/(γ + 1) (the DDSketch bound); zero and negative values share one bucket.
-    """
-    bucket = case((value > 0, cast(func.ceil(func.ln(value) / _LOG_GAMMA), Integer)), else_=None)
+    """Counts of values per logarithmic bucket (with each bucket's min and max), per group."""
+    bucket = log_bucket(value)
     stmt = (
         select(g.label("g"), bucket.label("b"), func.count(), func.min(value), func.max(value))
         .select_from(table)
@@ -494,24 +718,6 @@ def _histogram(
             float(high),
         )
     return out
-
-
-def _histogram_quantile(buckets: Buckets, q: float) -> float | None:
-    """The q-quantile (as percentile_cont's nearest lower order statistic) from the buckets."""
-    n = sum(count for count, _, _ in buckets.values())
-    if n == 0:
-        return None
-    rank = math.floor((n - 1) * q)  # 0-based
-    seen = 0
-    ordered = sorted(buckets.items(), key=lambda item: -math.inf if item[0] is None else item[0])
-    for index, (count, low, high) in ordered:
-        if rank < seen + count:
-            if index is None or low == high:
-                return low if index is None or low == high else high
-            estimate = 2 * _GAMMA**index / (_GAMMA + 1)
-            return min(max(estimate, low), high)
-        seen += count
-    return ordered[-1][1][2]
 
 
 def run_levels(*, session: Session, levels: LevelsLike) -> LevelResult:

@@ -3,7 +3,8 @@
 Records are unique on (`source`, `external_id`) per table. A batch is written in the caller's
 transaction with `INSERT … ON CONFLICT DO UPDATE` (SQLite and PostgreSQL both support it), after
 one look-up of which keys already exist, so `created`/`updated` are exact.
-Within one batch the last version of a key wins.
+Within one batch the last version of a key wins. Writes of responses and tickets also make the
+daily rollups forget the days they touch, old and new (`storage.rollups`), in the same transaction.
 
 This is the hot path of every ingest (10,000-row API requests, multi-million-line imports), so
 rows go to the driver as ready-made tuples: instants converted to the column's storage form
@@ -15,6 +16,7 @@ derived from the tables.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ import orjson
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from storage import rollups
 from storage.db import custom_plans
 from storage.models import Counter, SurveyResponse, Ticket
 from storage.types import UTCDateTime
@@ -64,6 +67,8 @@ class _Writer:
     documents: frozenset[int]
     sql: str
     lookup: str
+    #: The time columns whose days the daily rollups must forget when a row is written.
+    rolled: tuple[str, ...]
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
@@ -89,15 +94,17 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
         i for i, name in enumerate(columns) if isinstance(table.c[name].type, UTCDateTime)
     )
     documents = frozenset(i for i, name in enumerate(columns) if name == "attributes")
+    rolled = rollups.TIME_COLUMNS.get(table.name, ())
+    found = ", ".join(("external_id", *rolled))
     if dialect == "sqlite":
         marks = ["?"] * len(columns)
         lookup = (
-            f"SELECT external_id FROM {table.name} WHERE source = ? "
+            f"SELECT {found} FROM {table.name} WHERE source = ? "
             "AND external_id IN (SELECT value FROM json_each(?))"
         )
     else:
         marks = ["%s"] * len(columns)  # psycopg sends str untyped: the server reads it as jsonb
-        lookup = f"SELECT external_id FROM {table.name} WHERE source = %s AND external_id = ANY(%s)"
+        lookup = f"SELECT {found} FROM {table.name} WHERE source = %s AND external_id = ANY(%s)"
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
     if upsert:
         updates = ", ".join(
@@ -106,7 +113,7 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
             if name not in ("source", "external_id", "received_at")
         )
         sql += f" ON CONFLICT (source, external_id) DO UPDATE SET {updates}"
-    return _Writer(columns, instants, documents, sql, lookup)
+    return _Writer(columns, instants, documents, sql, lookup, rolled)
 
 
 def _parameters(writer: _Writer, dialect: str, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
@@ -124,18 +131,20 @@ def _parameters(writer: _Writer, dialect: str, rows: Iterable[Mapping[str, Any]]
     return out
 
 
-def _existing_ids(
+def _existing(
     session: Session, writer: _Writer, dialect: str, source: str, ids: Sequence[str]
-) -> set[str]:
-    """Which of these external ids of one source are stored already (one indexed look-up)."""
+) -> list[dict[str, Any]]:
+    """The stored rows among these external ids of one source (one indexed look-up), with
+    their time columns as stored (the days the rollups must forget if they change)."""
     connection = session.connection()
-    found: set[str] = set()
+    found: list[dict[str, Any]] = []
+    names = ("external_id", *writer.rolled)
     with custom_plans(session):
         for start in range(0, len(ids), CHUNK):
             chunk = list(ids[start : start + CHUNK])
             argument: Any = orjson.dumps(chunk).decode() if dialect == "sqlite" else chunk
             result = connection.exec_driver_sql(writer.lookup, (source, argument))
-            found.update(row[0] for row in result)
+            found.extend(dict(zip(names, row, strict=True)) for row in result)
     return found
 
 
@@ -150,14 +159,20 @@ def _upsert(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -
         return Counts()
     dialect = session.get_bind().dialect.name
     writer = _writer(table, dialect, True)
+    if writer.rolled:
+        rollups.writing(session)
     by_source: dict[str, list[str]] = {}
     for source, external_id in latest:
         by_source.setdefault(source, []).append(external_id)
-    existing = sum(
-        len(_existing_ids(session, writer, dialect, source, ids))
+    stored = [
+        row
         for source, ids in by_source.items()
-    )
-    created = len(latest) - existing
+        for row in _existing(session, writer, dialect, source, ids)
+    ]
+    created = len(latest) - len(stored)
+    if writer.rolled:
+        days = rollups.days_of(itertools.chain(latest.values(), stored), writer.rolled)
+        rollups.invalidate(session, table.name, days)
     parameters = _parameters(writer, dialect, latest.values())
     if dialect == "postgresql":
         _copy_upsert(session, table, writer, parameters)

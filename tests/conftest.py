@@ -17,9 +17,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import storage.alert_tables
-import storage.digest_tables
-import storage.models  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade
 

@@ -8,9 +8,6 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
-import storage.alert_tables
-import storage.digest_tables
-import storage.models  # noqa: F401
 from storage.db import make_engine
 from storage.types import UTCDateTime
 

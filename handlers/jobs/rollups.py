@@ -1,0 +1,39 @@
+"""The rollup job: build the daily rollups of the days that ended, every few minutes.
+
+Runs in every scheduler (`kpibot serve`, with or without Slack, and `kpibot scheduler`); two
+processes refreshing at once are harmless (the refresh takes the database's lock, and a day
+is built once). A KPI never waits for it: days not rolled up yet are read from the records.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from handlers.deps import Deps
+from storage.rollups import Built, refresh
+
+log = logging.getLogger("kpibot.rollups")
+
+EVERY_MINUTES = 5
+
+
+def refresh_now(deps: Deps) -> Built:
+    """Build whatever days are missing, now."""
+    return refresh(deps.sessions, now=deps.clock())
+
+
+def setup(scheduler: BaseScheduler, deps: Deps, client: WebClient | None = None) -> None:
+    """Add the refresh job, run once at start and then every EVERY_MINUTES minutes."""
+    scheduler.add_job(
+        refresh_now,
+        IntervalTrigger(minutes=EVERY_MINUTES),
+        args=[deps],
+        id="rollups:refresh",
+        name="rollups: build the days that ended",
+        next_run_time=datetime.now(UTC),
+    )
