@@ -17,6 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+# Importing the table modules registers their tables on SQLModel.metadata.
+import storage.alert_tables
+import storage.digest_tables
+import storage.models
+import storage.rollup_tables  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade
 

@@ -8,6 +8,11 @@ from alembic import context
 from sqlalchemy import pool
 from sqlmodel import SQLModel
 
+# Importing the table modules registers their tables on SQLModel.metadata.
+import storage.alert_tables
+import storage.digest_tables
+import storage.models
+import storage.rollup_tables  # noqa: F401
 from storage.db import make_engine
 from storage.types import UTCDateTime
 
