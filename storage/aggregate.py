@@ -273,12 +273,11 @@ def _group(
     return _group_on(dimension(source, group_by), keep)
 
 
-def run_scan(*, session: Session, scan: ScanLike, use_rollups: bool = True) -> ScanResult:
+def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
     """Counts, sums and percentiles for every window (and group) of a scan, computed in SQL.
 
     Whole days that are rolled up are read from their daily cells (`storage.rollups`), the
-    rest from the records: the answer is the same either way (`use_rollups=False` proves it
-    in the tests).
+    rest from the records: the answer is the same either way (`tests/test_rollups.py`).
     """
     dialect = session.get_bind().dialect.name
     table = TABLES[scan.source]
@@ -293,7 +292,9 @@ def run_scan(*, session: Session, scan: ScanLike, use_rollups: bool = True) -> S
     group = _group(scan.source, scan.group_by, scan.keep_groups)
     result: ScanResult = {}
     with custom_plans(session):
-        rolled = _rolled(session, scan, windows) if use_rollups else None
+        # PostgreSQL's percentiles are exact, from the records: only measures use cells there.
+        servable = bool(scan.measures) or (dialect == "sqlite" and bool(scan.percentiles))
+        rolled = _rolled(session, scan, windows) if servable else None
         if scan.measures:
             if rolled is not None and rolled.measures:
                 _cube_measures(session, table, scan, rolled, result)
@@ -401,8 +402,13 @@ def _measures(
             raw = row[position + index]
             target: Any = window_index if wi is None else wi
             slots.setdefault(int(target), {})[name] = None if raw is None else float(raw)
+    _zero_counts(result, len(windows), measures)
+
+
+def _zero_counts(result: ScanResult, windows: int, measures: Sequence[MeasureLike]) -> None:
+    """A count over no rows is 0, not missing (sums over no rows stay None)."""
     for slots in result.values():
-        for wi in range(len(windows)):
+        for wi in range(windows):
             numbers = slots.setdefault(wi, {})
             for m in measures:
                 if m.op == "count":
@@ -545,12 +551,7 @@ def _cube_measures(
         for index, m in enumerate(measures):
             raw_value = row[offset + index]
             slots[m.name] = None if raw_value is None else float(raw_value)
-    for slots_by_window in result.values():
-        for wi in range(len(rolled.splits)):
-            numbers = slots_by_window.setdefault(wi, {})
-            for m in measures:
-                if m.op == "count":
-                    numbers[m.name] = numbers.get(m.name) or 0.0
+    _zero_counts(result, len(rolled.splits), measures)
 
 
 def _histogram_ok(rolled: _Rolled, scan: ScanLike, spec: PercentilesLike) -> bool:

@@ -169,16 +169,12 @@ class Split:
 
 def split(start: datetime, end: datetime, marked: set[datetime]) -> Split:
     """Cut `[start, end)` into runs of marked whole days and the spans in between."""
-    out = Split()
+    out = Split(runs=_runs(sorted(d for d in marked if d >= start and d + DAY <= end)))
     cursor = start
-    for day in sorted(d for d in marked if d >= start and d + DAY <= end):
-        if cursor < day:
-            out.raw.append((cursor, day))
-        if out.runs and out.runs[-1][1] == day:
-            out.runs[-1] = (out.runs[-1][0], day + DAY)
-        else:
-            out.runs.append((day, day + DAY))
-        cursor = day + DAY
+    for run_start, run_end in out.runs:
+        if cursor < run_start:
+            out.raw.append((cursor, run_start))
+        cursor = run_end
     if cursor < end:
         out.raw.append((cursor, end))
     return out
@@ -218,12 +214,17 @@ def refresh(sessions: SessionFactory, *, now: datetime) -> Built:
     return Built(built)
 
 
-def _lock_and_find(session: Session, cube: Cube, now: datetime) -> list[datetime]:
-    """Take the refresh's lock, then list the ended days of the cube that are not rolled up."""
+def _lock_out_writers(session: Session) -> None:
+    """Hold off every writer of responses and tickets until this transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     else:  # a first statement that writes: SQLite's write lock, held to the commit
         session.execute(update(ROLLUP_DAYS).where(literal(False)).values(cube=ROLLUP_DAYS.c.cube))
+
+
+def _lock_and_find(session: Session, cube: Cube, now: datetime) -> list[datetime]:
+    """Take the refresh's lock, then list the ended days of the cube that are not rolled up."""
+    _lock_out_writers(session)
     raw = RAW[cube.source]
     earliest = session.execute(select(func.min(raw.c[cube.time_column]))).scalar_one()
     if earliest is None:
@@ -243,6 +244,7 @@ def _lock_and_find(session: Session, cube: Cube, now: datetime) -> list[datetime
 
 
 def _runs(days: Sequence[datetime]) -> list[tuple[datetime, datetime]]:
+    """Sorted UTC days merged into `[start, end)` runs of consecutive days."""
     runs: list[tuple[datetime, datetime]] = []
     for day in days:
         if runs and runs[-1][1] == day:
@@ -314,8 +316,7 @@ def _build(session: Session, cube: Cube, days: Sequence[datetime], now: datetime
 def forget(sessions: SessionFactory) -> None:
     """Drop every rollup (they are rebuilt by the next refresh)."""
     with session_scope(sessions) as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+        _lock_out_writers(session)
         session.execute(delete(ROLLUP_DAYS))
         session.execute(delete(ROLLUP_HISTOGRAMS))
         for cells in CELLS.values():

@@ -7,7 +7,6 @@ is built once). A KPI never waits for it: days not rolled up yet are read from t
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -16,8 +15,6 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps
 from storage.rollups import Built, refresh
-
-log = logging.getLogger("kpibot.rollups")
 
 EVERY_MINUTES = 5
 
