@@ -1,7 +1,8 @@
 """The one place a KPI question is answered: parse, resolve the period, run SQL, compute.
 
 The CLI, the HTTP API, the Slack commands and the digests all call `answer_text` or `answer`.
-It hands `kpis.engine` a runner backed by `storage.aggregate`, in one read-only session.
+It hands `kpis.engine` a runner backed by `storage.aggregate`, in one read-only session that
+sees a single snapshot of the database.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from storage.aggregate import (
     run_levels,
     run_scan,
 )
-from storage.db import session_scope
+from storage.db import read_snapshot
 
 __all__ = [
     "CATALOGUE",
@@ -128,7 +129,7 @@ def answer(
     if period is None:
         zone = ZoneInfo(tz or deps.settings.timezone)
         period = parse_period(question.period, now=now or deps.clock(), tz=zone)
-    with session_scope(deps.sessions) as session:
+    with read_snapshot(deps.sessions) as session:
         kpi = resolve_kpi(session, question.kpi)
         _check_names(session, kpi, question)
         return compute(kpi=kpi, period=period, question=question, runner=StorageRunner(session))

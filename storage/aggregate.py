@@ -14,6 +14,7 @@ Everything is computed in the database:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from storage import rollups
 from storage.alert_tables import Alert
-from storage.db import custom_plans
+from storage.db import custom_plans, in_snapshot
 from storage.models import Counter, SurveyResponse, Ticket
 from storage.rollup_tables import CELLS, ROLLUP_HISTOGRAMS, Cube
 from storage.sketch import Buckets, bucket_quantile, log_bucket
@@ -292,9 +293,7 @@ def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
     group = _group(scan.source, scan.group_by, scan.keep_groups)
     result: ScanResult = {}
     with custom_plans(session):
-        # PostgreSQL's percentiles are exact, from the records: only measures use cells there.
-        servable = bool(scan.measures) or (dialect == "sqlite" and bool(scan.percentiles))
-        rolled = _rolled(session, scan, windows) if servable else None
+        rolled = _rolled(session, scan, windows)
         if scan.measures:
             if rolled is not None and rolled.measures:
                 _cube_measures(session, table, scan, rolled, result)
@@ -302,12 +301,11 @@ def run_scan(*, session: Session, scan: ScanLike) -> ScanResult:
                 _measures(session, dialect, table, scan, windows, scope, group, result)
         for spec in scan.percentiles:
             for wi, window_cond in enumerate(in_window):
+                where = [window_cond, *scope]
                 cubed = None
-                if rolled is not None and dialect == "sqlite" and _histogram_ok(rolled, scan, spec):
-                    cubed = _cube_percentiles(session, table, rolled, spec, wi)
-                values = cubed or _percentiles(
-                    session, dialect, table, spec, [window_cond, *scope], group
-                )
+                if rolled is not None and _histogram_ok(rolled, scan, spec):
+                    cubed = _cube_percentiles(session, table, rolled, spec, wi, where)
+                values = cubed or _percentiles(session, dialect, table, spec, where, group)
                 for key, by_q in values.items():
                     bucket = result.setdefault(key, {}).setdefault(wi, {})
                     for q, v in by_q.items():
@@ -567,13 +565,32 @@ def _histogram_ok(rolled: _Rolled, scan: ScanLike, spec: PercentilesLike) -> boo
 
 
 def _cube_percentiles(
-    session: Session, table: Table, rolled: _Rolled, spec: PercentilesLike, wi: int
+    session: Session,
+    table: Table,
+    rolled: _Rolled,
+    spec: PercentilesLike,
+    wi: int,
+    scope: list[ColumnElement[bool]],
 ) -> dict[str | None, dict[float, float | None]] | None:
-    """SQLite: percentiles from the daily histograms plus the ragged spans' records.
+    """Exact percentiles guided by the daily histograms (None: rank the records instead).
 
-    The buckets are the ones `_histogram` computes from the records, so the answer is the same;
-    None when the window holds few enough values to rank exactly (or no rolled-up day).
+    The window's histogram is summed from the rolled-up days and the ragged spans' records;
+    it locates the two values around each quantile, which `_select_ranks` reads from the
+    records. The two reads must see the same data, so this needs a snapshot session.
     """
+    if not in_snapshot(session):
+        return None
+    buckets = _cube_buckets(session, table, rolled, spec, wi)
+    if buckets is None:
+        return None
+    where = [*scope, *_conds(table, spec.where)]
+    return _select_ranks(session, table.c[spec.expr.column], where, buckets, spec.quantiles)
+
+
+def _cube_buckets(
+    session: Session, table: Table, rolled: _Rolled, spec: PercentilesLike, wi: int
+) -> Buckets | None:
+    """One window's histogram: rolled-up days' buckets plus the ragged spans' records."""
     split = rolled.splits[wi]
     if not split.runs:
         return None
@@ -604,9 +621,62 @@ def _cube_percentiles(
     buckets: Buckets = {}
     for b, count, low, high in session.execute(stmt.group_by(both.c.b)):
         buckets[None if b is None else int(b)] = (int(count), float(low), float(high))
-    if sum(count for count, _, _ in buckets.values()) <= EXACT_LIMIT:
-        return None
-    return {None: {q: bucket_quantile(buckets, q) for q in spec.quantiles}}
+    return buckets
+
+
+def _select_ranks(
+    session: Session,
+    value: ColumnElement[Any],
+    where: list[ColumnElement[bool]],
+    buckets: Buckets,
+    quantiles: Sequence[float],
+) -> dict[str | None, dict[float, float | None]]:
+    """Exact `percentile_cont` values, reading only the records at the ranks they need.
+
+    Each quantile needs the values at two ranks; the histogram says which bucket holds each rank
+    and at which offset. A bucket's smallest and largest values are in the histogram; any other
+    offset is read from the index on (value, time), in order, within that bucket's bounds: a
+    percent of the window's values at most, where `percentile_cont` sorts all of them.
+    """
+    ordered = sorted(buckets.items(), key=lambda item: -math.inf if item[0] is None else item[0])
+    n = sum(count for _, (count, _, _) in ordered)
+    if n == 0:
+        return {None: dict.fromkeys(quantiles)}
+    starts = list(itertools.accumulate((count for _, (count, _, _) in ordered), initial=0))
+    positions = {q: q * (n - 1) for q in quantiles}
+    ranks = sorted({r for p in positions.values() for r in (math.floor(p), math.ceil(p))})
+    found: dict[int, float] = {}
+    reads: list[tuple[int, ColumnElement[Any]]] = []
+    for rank in ranks:
+        index = bisect.bisect_right(starts, rank) - 1
+        offset = rank - starts[index]
+        count, low, high = ordered[index][1]
+        if offset == 0 or low == high:
+            found[rank] = low
+        elif offset == count - 1:
+            found[rank] = high
+        else:  # bucket values are contiguous in value order: [low, high] holds no other
+            read = (
+                select(value)
+                .where(*where, value >= low, value <= high)
+                .order_by(value)
+                .limit(1)
+                .offset(offset)
+                .scalar_subquery()
+            )
+            reads.append((rank, read))
+    if reads:
+        row = session.execute(select(*[read for _, read in reads])).one()
+        for (rank, _), x in zip(reads, row, strict=True):
+            found[rank] = float(x)
+    out: dict[float, float | None] = {}
+    for q, position in positions.items():
+        below = math.floor(position)
+        low = found[below]
+        high = found[math.ceil(position)]
+        # percentile_cont's own interpolation, operation for operation
+        out[q] = low if below == position else low + (high - low) * (position - below)
+    return {None: out}
 
 
 def _percentiles(

@@ -83,6 +83,39 @@ def session_scope(factory: SessionFactory) -> Iterator[Session]:
         session.close()
 
 
+#: `session.info` key set on sessions whose statements all read one snapshot (`read_snapshot`).
+SNAPSHOT = "kpibot.snapshot"
+
+
+@contextmanager
+def read_snapshot(factory: SessionFactory) -> Iterator[Session]:
+    """A read-only session whose statements all see the database as of its first read.
+
+    A KPI answer takes several statements (which days are rolled up, then their cells; a
+    histogram, then the few values it points to); a write committed between two of them must
+    not make them disagree. PostgreSQL: a REPEATABLE READ, READ ONLY transaction. SQLite: one
+    deferred read transaction (`BEGIN`), which in WAL mode keeps its snapshot to the end.
+    Rolled back on exit: nothing is written.
+    """
+    session = factory()
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            session.connection(execution_options=options)
+        else:
+            session.connection().exec_driver_sql("BEGIN")
+        session.info[SNAPSHOT] = True
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def in_snapshot(session: OrmSession) -> bool:
+    """Whether every statement of this session reads the same snapshot."""
+    return bool(session.info.get(SNAPSHOT))
+
+
 @contextmanager
 def custom_plans(session: OrmSession) -> Iterator[None]:
     """Plan the statements in the block for their own parameters (PostgreSQL).

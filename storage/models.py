@@ -96,6 +96,11 @@ class Ticket(SQLModel, table=True):
             "contacts",
             "reopened",
         ),
+        # Exact percentiles of durations (median, p90) read the values of one histogram bucket
+        # in a window, in order (`storage.aggregate`): value first, then the time column.
+        Index("ix_tickets_first_response_seconds", "first_response_seconds", "created_at"),
+        Index("ix_tickets_resolution_seconds", "resolution_seconds", "resolved_at"),
+        Index("ix_tickets_handle_seconds", "handle_seconds", "resolved_at"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))

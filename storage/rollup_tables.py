@@ -5,8 +5,9 @@ by `created_at` and by `resolved_at`). Its cells table holds, per UTC day and pe
 the few columns KPI conditions test (survey and score; channel, team, escalation…), the number
 of records and, for each measured column, how many carry a value, their sum and their sum of
 squares. Conditions, filters and groupings on those columns read the cells exactly as they would
-read the records. `rollup_histograms` keeps per-day log-bucket histograms of durations (SQLite's
-percentiles above 20,000 values use them). `rollup_days` marks the days whose cells are built
+read the records. `rollup_histograms` keeps per-day log-bucket histograms of durations: SQLite
+reads its percentiles above 20,000 values from them, PostgreSQL uses them to find the few values
+its exact percentiles must rank. `rollup_days` marks the days whose cells are built
 and exact: a cube's cells exist for a day only while its mark does (see `storage.rollups`).
 """
 
@@ -44,7 +45,7 @@ class Cube:
     dims: tuple[tuple[str, TypeEngine[Any]], ...]
     #: Numeric columns summed (count of values, sum, sum of squares).
     values: tuple[str, ...]
-    #: Numeric columns whose per-day log-bucket histogram is kept (SQLite percentiles).
+    #: Numeric columns whose per-day log-bucket histogram is kept (percentiles).
     histograms: tuple[str, ...] = ()
 
     @property

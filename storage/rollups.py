@@ -51,6 +51,8 @@ DAY = timedelta(days=1)
 LOCK_KEY = 0x6B70_6962_6F74_5255  # "kpibotRU"
 #: Days built per transaction (keeps SQLite's write lock short during a first build).
 CHUNK_DAYS = 31
+#: A refresh that builds at least this many cube-days refreshes the planner's statistics.
+ANALYZE_AFTER = 90
 
 
 def _table(model: type[Any]) -> Table:
@@ -211,7 +213,22 @@ def refresh(sessions: SessionFactory, *, now: datetime) -> Built:
         built[cube.name] = count
         if count:
             log.info("rolled up %d day(s) of %s", count, cube.name)
+    if sum(built.values()) >= ANALYZE_AFTER:
+        _analyze(sessions)
     return Built(built)
+
+
+def _analyze(sessions: SessionFactory) -> None:
+    """Refresh the planner's statistics of the rollup tables after a large build.
+
+    A first build fills them from empty: until the statistics say so, the planner takes them
+    for empty and plans a year's histogram read as a sort on disk (PostgreSQL's autovacuum
+    would catch up within minutes; the answers in between would be slow for nothing).
+    """
+    names = [ROLLUP_DAYS.name, ROLLUP_HISTOGRAMS.name, *(cells.name for cells in CELLS.values())]
+    with session_scope(sessions) as session:
+        for name in names:
+            session.execute(text(f"ANALYZE {name}"))
 
 
 def _lock_out_writers(session: Session) -> None:
@@ -286,28 +303,27 @@ def _build(session: Session, cube: Cube, days: Sequence[datetime], now: datetime
             names += [f"n_{value}", f"s_{value}", f"q_{value}"]
         source = select(*columns).where(in_run).group_by(day, *dims)
         session.execute(insert(cells).from_select(names, source))
-        if dialect == "sqlite":  # PostgreSQL's percentiles are exact: no histograms there
-            for measure in cube.histograms:
-                v = raw.c[measure]
-                bucket = log_bucket(v)
-                hist = (
-                    select(
-                        literal(cube.name),
-                        literal(measure),
-                        day,
-                        bucket,
-                        func.count(),
-                        func.min(v),
-                        func.max(v),
-                    )
-                    .where(in_run, v.is_not(None))
-                    .group_by(day, bucket)
+        for measure in cube.histograms:
+            v = raw.c[measure]
+            bucket = log_bucket(v)
+            hist = (
+                select(
+                    literal(cube.name),
+                    literal(measure),
+                    day,
+                    bucket,
+                    func.count(),
+                    func.min(v),
+                    func.max(v),
                 )
-                session.execute(
-                    insert(ROLLUP_HISTOGRAMS).from_select(
-                        ["cube", "measure", "day", "bucket", "n", "low", "high"], hist
-                    )
+                .where(in_run, v.is_not(None))
+                .group_by(day, bucket)
+            )
+            session.execute(
+                insert(ROLLUP_HISTOGRAMS).from_select(
+                    ["cube", "measure", "day", "bucket", "n", "low", "high"], hist
                 )
+            )
     session.execute(
         insert(ROLLUP_DAYS), [{"cube": cube.name, "day": d, "built_at": now} for d in days]
     )

@@ -9,26 +9,32 @@ import random
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 import storage.aggregate
 from bot import cli
 from handlers.deps import Deps
-from handlers.kpi_service import answer_text
-from kpis.catalogue import CATALOGUE
+from handlers.kpi_service import StorageRunner, answer_text
+from kpis.catalogue import CATALOGUE, find_kpi
+from kpis.engine import compute
 from kpis.formulas import EPOCH
-from kpis.periods import Window
+from kpis.periods import Window, parse_period
+from kpis.question import parse_question
 from kpis.result import Figure, KpiResult
 from settings import Settings
 from storage.db import SessionFactory, session_scope
 from storage.ingest import upsert_responses, upsert_tickets
+from storage.models import Ticket
 from storage.rollup_tables import CELLS, ROLLUP_DAYS
 from storage.rollups import DAY, day_start, forget, refresh, split
+from storage.sketch import RELATIVE_ERROR
 
 # Europe/Paris moves to summer time on 29 March 2026: periods around it have a 23-hour day.
 NOW = datetime(2026, 4, 2, 15, 30, tzinfo=UTC)
@@ -278,23 +284,132 @@ def test_writes_forget_the_days_they_touch(deps: Deps) -> None:
     assert refresh(deps.sessions, now=NOW).total == built
 
 
-def test_sqlite_percentiles_from_daily_histograms_match(
+def _tied_tickets(deps: Deps) -> None:
+    """3,000 resolved tickets whose handle times are rounded to 10 s: hundreds per bucket."""
+    rng = random.Random(5)
+    rows = []
+    for i in range(3000):
+        created = _instant(rng)
+        rows.append(
+            {
+                "external_id": f"h{i}",
+                "source": "api",
+                "created_at": created,
+                "first_response_at": created + timedelta(seconds=rng.lognormvariate(7, 0.3)),
+                "resolved_at": created + timedelta(hours=rng.uniform(1, 30)),
+                "handle_seconds": float(round(rng.lognormvariate(7, 0.4), -1)),
+                "contacts": 1,
+                "escalated": False,
+                "reopened": False,
+                "channel": "email",
+                "team": "care",
+                "agent": "agent1",
+                "customer_id": None,
+                "attributes": {},
+            }
+        )
+    with session_scope(deps.sessions) as session:
+        upsert_tickets(session=session, rows=rows)
+
+
+@contextmanager
+def statements(deps: Deps) -> Iterator[list[str]]:
+    """The SQL text of every statement the engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.append(sql)
+
+    event.listen(deps.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(deps.engine, "before_cursor_execute", record)
+
+
+DURATIONS = [f"{k} {p}" for k in ("frt", "aht", "resolution-time") for p in PERIODS]
+
+
+def test_percentiles_from_rollups_are_exact_and_rank_only_a_bucket(deps: Deps) -> None:
+    _tied_tickets(deps)
+    zones = ("UTC", "Asia/Kathmandu")
+    # No rollups yet: every value of the window is ranked (PostgreSQL's percentile_cont,
+    # SQLite's row_number), which is the reference.
+    from_records = {(t, z): answer_text(deps=deps, text=t, tz=z) for t in DURATIONS for z in zones}
+    refresh(deps.sessions, now=NOW)
+    with statements(deps) as seen:
+        for (text, zone), expected in from_records.items():
+            rolled = answer_text(deps=deps, text=text, tz=zone)
+            # the same figures to the last bit
+            assert rolled.current.parts == expected.current.parts, (text, zone)
+            assert rolled.previous.parts == expected.previous.parts, (text, zone)
+    # the histograms located the ranks; only a bucket's values were read, in index order
+    assert not any("percentile_cont" in sql or "row_number" in sql for sql in seen)
+    assert any("ORDER BY tickets.handle_seconds" in sql and "OFFSET" in sql for sql in seen)
+    reference = from_records[("aht last-30d", "UTC")].current.parts
+    assert reference["median"] is not None
+
+    # Outside a snapshot session a write could land between the histogram and the ranks:
+    # the records are ranked instead.
+    question = parse_question("aht last-30d")
+    period = parse_period(question.period, now=NOW, tz=ZoneInfo("UTC"))
+    with session_scope(deps.sessions) as session, statements(deps) as seen:
+        runner = StorageRunner(session)
+        plain = compute(kpi=find_kpi("aht"), period=period, question=question, runner=runner)
+    assert plain.current.parts == reference
+    assert any("percentile_cont" in sql or "row_number" in sql for sql in seen)
+
+
+#: Where each duration KPI reads its values: (column, time column).
+DURATION_COLUMNS = {
+    "frt": ("first_response_seconds", "created_at"),
+    "aht": ("handle_seconds", "resolved_at"),
+    "resolution-time": ("resolution_seconds", "resolved_at"),
+}
+
+
+def test_sqlite_percentiles_of_large_windows_within_one_percent(
     deps: Deps, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without rollups (a filtered question, a first start), SQLite ranks at most 20,000
+    values and reads larger windows' percentiles off log buckets: the order statistic at the
+    quantile's rank, ⌊(n − 1)q⌋, within 1 %."""
     if deps.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's percentiles are exact (percentile_cont), from the records")
-    seed(deps)
-    # Above this many values SQLite reads percentiles from log buckets (within 1 %); lowered
-    # so that 900 tickets take that path, from the records and then from the daily histograms.
+        pytest.skip("PostgreSQL ranks every window exactly (percentile_cont)")
+    _tied_tickets(deps)
     monkeypatch.setattr(storage.aggregate, "EXACT_LIMIT", 50)
-    texts = [f"{k} {p}" for k in ("frt", "aht", "resolution-time") for p in PERIODS]
-    from_records = {t: answer_text(deps=deps, text=t, tz="Europe/Paris") for t in texts}
-    refresh(deps.sessions, now=NOW)
-    for text in texts:
-        rolled = answer_text(deps=deps, text=text, tz="Europe/Paris")
-        assert rolled.current.parts == from_records[text].current.parts, text
-        assert rolled.previous.parts == from_records[text].previous.parts, text
-    assert from_records["frt last-30d"].current.parts["median"] is not None
+    tickets = Ticket.__table__.c  # type: ignore[attr-defined]
+    approximated = 0
+    for key, (column, time_column) in DURATION_COLUMNS.items():
+        for text in (f"{key} {p}" for p in PERIODS):
+            result = answer_text(deps=deps, text=text)
+            period = parse_period(text.split()[1], now=NOW, tz=ZoneInfo("UTC"))
+            for figure, window in (
+                (result.current, period.current),
+                (result.previous, period.previous),
+            ):
+                when = tickets[time_column]
+                with session_scope(deps.sessions) as session:  # the reference, in Python
+                    values = sorted(
+                        float(v)
+                        for (v,) in session.execute(
+                            select(tickets[column]).where(
+                                when >= window.start,
+                                when < window.end,
+                                tickets[column].is_not(None),
+                            )
+                        )
+                    )
+                for part, q in (("median", 0.5), ("p90", 0.9)):
+                    got = figure.parts[part]
+                    if not values:
+                        assert got is None
+                        continue
+                    want = values[math.floor((len(values) - 1) * q)]
+                    assert got is not None
+                    assert abs(got - want) <= RELATIVE_ERROR * want, (text, part, got, want)
+                    approximated += len(values) > 50 and got != want
+    assert approximated > 0  # the buckets were read, not the records ranked
 
 
 def test_refresh_waits_for_a_writer_in_flight(deps: Deps) -> None:
