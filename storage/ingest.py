@@ -10,21 +10,22 @@ This is the hot path of every ingest (10,000-row API requests, multi-million-lin
 rows go to the driver as ready-made tuples: instants converted to the column's storage form
 (naive UTC text on SQLite, exactly as `UTCDateTime` writes it; aware datetimes on PostgreSQL) and
 attributes serialised once with orjson. SQLite takes them through `executemany`; PostgreSQL
-through COPY into a temporary staging table and one `INSERT … SELECT … ON CONFLICT`. The SQL is
-derived from the tables.
+takes the whole batch as one JSON array (encoded by orjson, parsed by the server) in one
+`INSERT … SELECT … ON CONFLICT`. The SQL is derived from the tables.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, func, select
+from sqlalchemy import String, Table, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from storage import rollups
@@ -58,25 +59,34 @@ TICKETS = _table(Ticket)
 COUNTERS = _table(Counter)
 
 
+#: Rows (column → value mappings) to driver parameter tuples: (rows, write stamp) → tuples.
+Converter = Callable[[Iterable[Mapping[str, Any]], Any], list[tuple[Any, ...]]]
+
+
 @dataclass(frozen=True)
 class _Writer:
     """How one table's rows become driver parameters, and the SQL that writes them."""
 
     columns: tuple[str, ...]
-    instants: frozenset[int]
-    documents: frozenset[int]
+    convert: Converter
     sql: str
     lookup: str
-    #: The time columns whose days the daily rollups must forget when a row is written.
+    #: The time columns whose days the daily rollups must forget when a row is written, and
+    #: their positions in the parameter tuples.
     rolled: tuple[str, ...]
+    rolled_positions: tuple[int, ...]
 
 
 def _sqlite_instant(value: datetime | None) -> str | None:
+    """An aware instant as `UTCDateTime` stores it on SQLite: naive UTC text, microseconds."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: kpibot stores timezone-aware instants")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    zone = value.tzinfo
+    if zone is not UTC:
+        if zone is None:
+            raise ValueError(f"naive datetime {value!r}: kpibot stores timezone-aware instants")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _pg_instant(value: datetime | None) -> datetime | None:
@@ -85,27 +95,82 @@ def _pg_instant(value: datetime | None) -> datetime | None:
     return value
 
 
+def _document(value: Mapping[str, Any] | None) -> str:
+    return orjson.dumps(value or {}).decode()
+
+
+#: Columns every write stamps with its own instant (`received_at` is kept on update).
+STAMPED = ("received_at", "updated_at")
+
+
+def _converter(table: Table, columns: Sequence[str], dialect: str) -> Converter:
+    """A function turning rows into parameter tuples in one comprehension.
+
+    This runs for every record of every ingest, so it is generated once per table: a tuple
+    expression with one term per column (instants converted to the column's storage form,
+    attributes serialised on SQLite, the write's stamp for the stamp columns) is several times
+    faster than a loop over the columns for each row. Column names come from the table metadata.
+    """
+    terms = []
+    for name in columns:
+        if name in STAMPED:
+            terms.append("stamp")
+        elif isinstance(table.c[name].type, UTCDateTime):
+            terms.append(f"instant(row.get({name!r}))")
+        elif name == "attributes":
+            terms.append(
+                f"document(row.get({name!r}))"
+                if dialect == "sqlite"
+                else "row.get('attributes') or {}"
+            )
+        else:
+            terms.append(f"row.get({name!r})")
+    source = f"lambda rows, stamp: [({', '.join(terms)},) for row in rows]"
+    instant = _sqlite_instant if dialect == "sqlite" else _pg_instant
+    scope = {"instant": instant, "document": _document}
+    convert: Converter = eval(source, scope)  # noqa: S307 - built from our own column names
+    return convert
+
+
+def _from_json(table: Table, columns: Sequence[str]) -> str:
+    """PostgreSQL: a SELECT of the rows of one JSON array of row arrays, typed per column.
+
+    The whole batch travels as one parameter that orjson encodes in C and the server parses
+    in C, where COPY needs a Python call per row (and a staging table).
+    """
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    terms = []
+    for i, name in enumerate(columns):
+        if name == "attributes":
+            terms.append(f"r -> {i}")
+        else:  # strings as text: the column itself refuses one too long, a cast would cut it
+            column_type = table.c[name].type
+            typed = "TEXT" if isinstance(column_type, String) else column_type.compile(dialect)
+            terms.append(f"CAST(r ->> {i} AS {typed})")
+    return f"SELECT {', '.join(terms)} FROM jsonb_array_elements(CAST(%s AS jsonb)) AS r"
+
+
 @cache
 def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
     if dialect not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"kpibot supports SQLite and PostgreSQL, not {dialect}")
     columns = tuple(c.name for c in table.columns if not c.primary_key)
-    instants = frozenset(
-        i for i, name in enumerate(columns) if isinstance(table.c[name].type, UTCDateTime)
-    )
-    documents = frozenset(i for i, name in enumerate(columns) if name == "attributes")
     rolled = rollups.TIME_COLUMNS.get(table.name, ())
     found = ", ".join(("external_id", *rolled))
+    # the look-up takes the batch's ids as one JSON array
     if dialect == "sqlite":
-        marks = ["?"] * len(columns)
         lookup = (
             f"SELECT {found} FROM {table.name} WHERE source = ? "
             "AND external_id IN (SELECT value FROM json_each(?))"
         )
+        values = f"VALUES ({', '.join(['?'] * len(columns))})"
     else:
-        marks = ["%s"] * len(columns)  # psycopg sends str untyped: the server reads it as jsonb
-        lookup = f"SELECT {found} FROM {table.name} WHERE source = %s AND external_id = ANY(%s)"
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+        lookup = (
+            f"SELECT {found} FROM {table.name} WHERE source = %s "
+            "AND external_id IN (SELECT jsonb_array_elements_text(%s::jsonb))"
+        )
+        values = _from_json(table, columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) {values}"
     if upsert:
         updates = ", ".join(
             f"{name} = excluded.{name}"
@@ -113,22 +178,16 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
             if name not in ("source", "external_id", "received_at")
         )
         sql += f" ON CONFLICT (source, external_id) DO UPDATE SET {updates}"
-    return _Writer(columns, instants, documents, sql, lookup, rolled)
+    positions = tuple(columns.index(name) for name in rolled)
+    convert = _converter(table, columns, dialect)
+    return _Writer(columns, convert, sql, lookup, rolled, positions)
 
 
 def _parameters(writer: _Writer, dialect: str, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
-    instant = _sqlite_instant if dialect == "sqlite" else _pg_instant
+    """Driver parameters for rows, stamped with this write's instant."""
     now = datetime.now(UTC)
-    stamps = {"received_at": now, "updated_at": now}
-    out = []
-    for row in rows:
-        values = [row.get(name, stamps.get(name)) for name in writer.columns]
-        for i in writer.instants:
-            values[i] = instant(values[i])
-        for i in writer.documents:
-            values[i] = orjson.dumps(values[i] or {}).decode()
-        out.append(tuple(values))
-    return out
+    stamp = _sqlite_instant(now) if dialect == "sqlite" else now
+    return writer.convert(rows, stamp)
 
 
 def _existing(
@@ -142,8 +201,9 @@ def _existing(
     with custom_plans(session):
         for start in range(0, len(ids), CHUNK):
             chunk = list(ids[start : start + CHUNK])
-            argument: Any = orjson.dumps(chunk).decode() if dialect == "sqlite" else chunk
-            result = connection.exec_driver_sql(writer.lookup, (source, argument))
+            result = connection.exec_driver_sql(
+                writer.lookup, (source, orjson.dumps(chunk).decode())
+            )
             found.extend(dict(zip(names, row, strict=True)) for row in result)
     return found
 
@@ -170,46 +230,26 @@ def _upsert(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -
         for row in _existing(session, writer, dialect, source, ids)
     ]
     created = len(latest) - len(stored)
-    if writer.rolled:
-        days = rollups.days_of(itertools.chain(latest.values(), stored), writer.rolled)
-        rollups.invalidate(session, table.name, days)
     parameters = _parameters(writer, dialect, latest.values())
-    if dialect == "postgresql":
-        _copy_upsert(session, table, writer, parameters)
-    else:
-        session.connection().exec_driver_sql(writer.sql, parameters)
+    if writer.rolled:
+        days = {
+            column: rollups.days_in(
+                itertools.chain((p[position] for p in parameters), (row[column] for row in stored))
+            )
+            for column, position in zip(writer.rolled, writer.rolled_positions, strict=True)
+        }
+        rollups.invalidate(session, table.name, days)
+    _write(session, dialect, writer, parameters)
     return Counts(created=created, updated=total - created)
 
 
-def _copy_upsert(session: Session, table: Table, writer: _Writer, rows: list[Any]) -> None:
-    """PostgreSQL: COPY the batch into a temporary staging table, then upsert from it.
-
-    COPY streams rows several times faster than an executemany of INSERTs; one
-    INSERT … SELECT … ON CONFLICT then merges the batch server-side.
-    """
-    stage = f"kpibot_stage_{table.name}"
-    columns = ", ".join(writer.columns)
-    updates = ", ".join(
-        f"{name} = excluded.{name}"
-        for name in writer.columns
-        if name not in ("source", "external_id", "received_at")
-    )
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
-            f"SELECT {columns} FROM {table.name} WITH NO DATA"
-        )
-        with cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {stage} "
-            f"ON CONFLICT (source, external_id) DO UPDATE SET {updates}"
-        )
-        cursor.execute(f"TRUNCATE {stage}")
-    finally:
-        cursor.close()
+def _write(session: Session, dialect: str, writer: _Writer, parameters: list[Any]) -> None:
+    """SQLite: executemany of the tuples; PostgreSQL: the whole batch as one JSON array."""
+    if dialect == "postgresql":
+        batch = orjson.dumps(parameters).decode()
+        session.connection().exec_driver_sql(writer.sql, (batch,))
+    else:
+        session.connection().exec_driver_sql(writer.sql, parameters)
 
 
 def _append(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> Counts:
@@ -218,7 +258,7 @@ def _append(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -
         return Counts()
     dialect = session.get_bind().dialect.name
     writer = _writer(table, dialect, False)
-    session.connection().exec_driver_sql(writer.sql, _parameters(writer, dialect, rows))
+    _write(session, dialect, writer, _parameters(writer, dialect, rows))
     return Counts(created=len(rows))
 
 

@@ -109,15 +109,27 @@ def writing(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": LOCK_KEY})
 
 
-def days_of(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> dict[str, set[date]]:
-    """The UTC days of each time column over written rows (values: aware datetimes or raw)."""
-    out: dict[str, set[date]] = {column: set() for column in columns}
-    for row in rows:
-        for column in columns:
-            day = stored_day(row.get(column))
-            if day is not None:
-                out[column].add(day)
-    return out
+def days_in(values: Iterable[Any]) -> set[date]:
+    """The UTC days of a time column's values, in their storage form or as aware datetimes.
+
+    Called on every batch a writer stores: SQLite's text values are cut to their distinct
+    dates before any is parsed; UTC datetimes give their date directly.
+    """
+    texts: set[str] = set()
+    days: set[date] = set()
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, str):
+            texts.add(value[:10])
+        elif value.tzinfo is UTC:
+            days.add(value.date())
+        else:
+            day = stored_day(value)
+            assert day is not None
+            days.add(day)
+    days.update(date.fromisoformat(text) for text in texts)
+    return days
 
 
 def invalidate(session: Session, table_name: str, days: Mapping[str, set[date]]) -> int:

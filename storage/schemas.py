@@ -123,7 +123,7 @@ class TicketIn(_Record):
     created_at: AwareDatetime
     first_response_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
-    handle_seconds: float | None = Field(default=None, ge=0)
+    handle_seconds: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     contacts: int = Field(default=1, ge=1)
     escalated: bool = False
     reopened: bool = False
