@@ -48,7 +48,7 @@ from storage.alert_tables import Alert
 from storage.db import custom_plans, in_snapshot
 from storage.models import Counter, SurveyResponse, Ticket
 from storage.rollup_tables import CELLS, ROLLUP_HISTOGRAMS, Cube
-from storage.sketch import Buckets, bucket_quantile, log_bucket
+from storage.sketch import Buckets, add_bucket, bucket_quantile, histogram_columns, in_order
 
 OTHER = "__kpibot_other__"
 
@@ -597,7 +597,6 @@ def _cube_buckets(
     cube = rolled.cube
     value = table.c[spec.expr.column]
     time = table.c[cube.time_column]
-    bucket = log_bucket(value)
     h = ROLLUP_HISTOGRAMS
     branches: list[Any] = [
         select(h.c.bucket.label("b"), h.c.n, h.c.low, h.c.high).where(
@@ -605,22 +604,18 @@ def _cube_buckets(
         )
     ]
     for a, b in split.raw:
+        columns = histogram_columns(value)
         branches.append(
-            select(
-                bucket.label("b"),
-                func.count().label("n"),
-                func.min(value).label("low"),
-                func.max(value).label("high"),
-            )
+            select(*columns)
             .where(time >= a, time < b, value.is_not(None))
-            .group_by(bucket)
+            .group_by(columns[0].element)
         )
     combined: Any = union_all(*branches) if len(branches) > 1 else branches[0]
     both = combined.subquery("h")
     stmt = select(both.c.b, func.sum(both.c.n), func.min(both.c.low), func.max(both.c.high))
     buckets: Buckets = {}
-    for b, count, low, high in session.execute(stmt.group_by(both.c.b)):
-        buckets[None if b is None else int(b)] = (int(count), float(low), float(high))
+    for row in session.execute(stmt.group_by(both.c.b)):
+        add_bucket(buckets, *row)
     return buckets
 
 
@@ -638,7 +633,7 @@ def _select_ranks(
     offset is read from the index on (value, time), in order, within that bucket's bounds: a
     percent of the window's values at most, where `percentile_cont` sorts all of them.
     """
-    ordered = sorted(buckets.items(), key=lambda item: -math.inf if item[0] is None else item[0])
+    ordered = in_order(buckets)
     n = sum(count for _, (count, _, _) in ordered)
     if n == 0:
         return {None: dict.fromkeys(quantiles)}
@@ -774,20 +769,16 @@ def _histogram(
     g: ColumnElement[Any],
 ) -> dict[Any, Buckets]:
     """Counts of values per logarithmic bucket (with each bucket's min and max), per group."""
-    bucket = log_bucket(value)
+    columns = histogram_columns(value)
     stmt = (
-        select(g.label("g"), bucket.label("b"), func.count(), func.min(value), func.max(value))
+        select(g.label("g"), *columns)
         .select_from(table)
         .where(*where, value.is_not(None))
-        .group_by(g, bucket)
+        .group_by(g, columns[0].element)
     )
     out: dict[Any, Buckets] = {}
-    for key, b, count, low, high in session.execute(stmt):
-        out.setdefault(key, {})[None if b is None else int(b)] = (
-            int(count),
-            float(low),
-            float(high),
-        )
+    for key, *row in session.execute(stmt):
+        add_bucket(out.setdefault(key, {}), *row)
     return out
 
 

@@ -67,7 +67,6 @@ Converter = Callable[[Iterable[Mapping[str, Any]], Any], list[tuple[Any, ...]]]
 class _Writer:
     """How one table's rows become driver parameters, and the SQL that writes them."""
 
-    columns: tuple[str, ...]
     convert: Converter
     sql: str
     lookup: str
@@ -118,10 +117,9 @@ def _converter(table: Table, columns: Sequence[str], dialect: str) -> Converter:
         elif isinstance(table.c[name].type, UTCDateTime):
             terms.append(f"instant(row.get({name!r}))")
         elif name == "attributes":
+            attributes = f"row.get({name!r})"
             terms.append(
-                f"document(row.get({name!r}))"
-                if dialect == "sqlite"
-                else "row.get('attributes') or {}"
+                f"document({attributes})" if dialect == "sqlite" else f"{attributes} or {{}}"
             )
         else:
             terms.append(f"row.get({name!r})")
@@ -180,7 +178,7 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
         sql += f" ON CONFLICT (source, external_id) DO UPDATE SET {updates}"
     positions = tuple(columns.index(name) for name in rolled)
     convert = _converter(table, columns, dialect)
-    return _Writer(columns, convert, sql, lookup, rolled, positions)
+    return _Writer(convert, sql, lookup, rolled, positions)
 
 
 def _parameters(writer: _Writer, dialect: str, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
@@ -191,7 +189,7 @@ def _parameters(writer: _Writer, dialect: str, rows: Iterable[Mapping[str, Any]]
 
 
 def _existing(
-    session: Session, writer: _Writer, dialect: str, source: str, ids: Sequence[str]
+    session: Session, writer: _Writer, source: str, ids: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The stored rows among these external ids of one source (one indexed look-up), with
     their time columns as stored (the days the rollups must forget if they change)."""
@@ -225,9 +223,7 @@ def _upsert(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -
     for source, external_id in latest:
         by_source.setdefault(source, []).append(external_id)
     stored = [
-        row
-        for source, ids in by_source.items()
-        for row in _existing(session, writer, dialect, source, ids)
+        row for source, ids in by_source.items() for row in _existing(session, writer, source, ids)
     ]
     created = len(latest) - len(stored)
     parameters = _parameters(writer, dialect, latest.values())

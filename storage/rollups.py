@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from storage.db import SessionFactory, session_scope
 from storage.models import SurveyResponse, Ticket
 from storage.rollup_tables import CELLS, CUBES, ROLLUP_DAYS, ROLLUP_HISTOGRAMS, Cube
-from storage.sketch import log_bucket
+from storage.sketch import histogram_columns
 
 log = logging.getLogger("kpibot.rollups")
 
@@ -317,19 +317,11 @@ def _build(session: Session, cube: Cube, days: Sequence[datetime], now: datetime
         session.execute(insert(cells).from_select(names, source))
         for measure in cube.histograms:
             v = raw.c[measure]
-            bucket = log_bucket(v)
+            stats = histogram_columns(v)
             hist = (
-                select(
-                    literal(cube.name),
-                    literal(measure),
-                    day,
-                    bucket,
-                    func.count(),
-                    func.min(v),
-                    func.max(v),
-                )
+                select(literal(cube.name), literal(measure), day, *stats)
                 .where(in_run, v.is_not(None))
-                .group_by(day, bucket)
+                .group_by(day, stats[0].element)
             )
             session.execute(
                 insert(ROLLUP_HISTOGRAMS).from_select(

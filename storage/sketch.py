@@ -27,6 +27,27 @@ def log_bucket(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return case((value > 0, cast(func.ceil(func.ln(value) / LOG_GAMMA), Integer)), else_=None)
 
 
+def histogram_columns(value: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """SQL: a value's bucket (`b`), then per bucket its count (`n`), smallest and largest value
+    (`low`, `high`): GROUP BY the first. The records' histograms and the daily ones alike."""
+    return [
+        log_bucket(value).label("b"),
+        func.count().label("n"),
+        func.min(value).label("low"),
+        func.max(value).label("high"),
+    ]
+
+
+def add_bucket(buckets: Buckets, b: Any, count: Any, low: Any, high: Any) -> None:
+    """Put one (bucket, count, low, high) row the database returned into `buckets`."""
+    buckets[None if b is None else int(b)] = (int(count), float(low), float(high))
+
+
+def in_order(buckets: Buckets) -> list[tuple[int | None, tuple[int, float, float]]]:
+    """The buckets from the smallest values up (zero and negative values first)."""
+    return sorted(buckets.items(), key=lambda item: -math.inf if item[0] is None else item[0])
+
+
 def bucket_quantile(buckets: Buckets, q: float) -> float | None:
     """The q-quantile (as percentile_cont's nearest lower order statistic) from the buckets."""
     n = sum(count for count, _, _ in buckets.values())
@@ -34,7 +55,7 @@ def bucket_quantile(buckets: Buckets, q: float) -> float | None:
         return None
     rank = math.floor((n - 1) * q)  # 0-based
     seen = 0
-    ordered = sorted(buckets.items(), key=lambda item: -math.inf if item[0] is None else item[0])
+    ordered = in_order(buckets)
     for index, (count, low, high) in ordered:
         if rank < seen + count:
             if index is None or low == high:
