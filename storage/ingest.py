@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from storage import rollups
 from storage.db import custom_plans
 from storage.models import Counter, SurveyResponse, Ticket
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, utc_text, utc_texts
 
 #: Keys per look-up statement.
 CHUNK = 5_000
@@ -59,8 +59,9 @@ TICKETS = _table(Ticket)
 COUNTERS = _table(Counter)
 
 
-#: Rows (column → value mappings) to driver parameter tuples: (rows, write stamp) → tuples.
-Converter = Callable[[Iterable[Mapping[str, Any]], Any], list[tuple[Any, ...]]]
+#: Rows (column → value mappings) to driver parameter tuples: (rows, write stamp, the UTC texts
+#: of each time column) → tuples.
+Converter = Callable[[Sequence[Mapping[str, Any]], Any, Sequence[list[str | None]]], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -70,62 +71,51 @@ class _Writer:
     convert: Converter
     sql: str
     lookup: str
-    #: The time columns whose days the daily rollups must forget when a row is written, and
-    #: their positions in the parameter tuples.
+    #: The instant columns, converted a column at a time (`utc_texts`) before the rows.
+    instants: tuple[str, ...]
+    #: The time columns whose days the daily rollups must forget when a row is written.
     rolled: tuple[str, ...]
-    rolled_positions: tuple[int, ...]
 
 
-def _sqlite_instant(value: datetime | None) -> str | None:
-    """An aware instant as `UTCDateTime` stores it on SQLite: naive UTC text, microseconds."""
-    if value is None:
-        return None
-    zone = value.tzinfo
-    if zone is not UTC:
-        if zone is None:
-            raise ValueError(f"naive datetime {value!r}: kpibot stores timezone-aware instants")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
-
-
-def _pg_instant(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError(f"naive datetime {value!r}: kpibot stores timezone-aware instants")
-    return value
-
-
-def _document(value: Mapping[str, Any] | None) -> str:
-    return orjson.dumps(value or {}).decode()
+def _sqlite_instant(value: datetime) -> str:
+    """This write's own stamp as `UTCDateTime` stores it on SQLite."""
+    text = utc_text(value)
+    assert text is not None
+    return text
 
 
 #: Columns every write stamps with its own instant (`received_at` is kept on update).
 STAMPED = ("received_at", "updated_at")
 
 
-def _converter(table: Table, columns: Sequence[str], dialect: str) -> Converter:
+def _converter(
+    table: Table, columns: Sequence[str], instants: Sequence[str], dialect: str
+) -> Converter:
     """A function turning rows into parameter tuples in one comprehension.
 
     This runs for every record of every ingest, so it is generated once per table: a tuple
-    expression with one term per column (instants converted to the column's storage form,
-    attributes serialised on SQLite, the write's stamp for the stamp columns) is several times
-    faster than a loop over the columns for each row. Column names come from the table metadata.
+    expression with one term per column (on SQLite the instants' UTC texts and the attributes
+    as JSON text; the write's stamp for the stamp columns) is several times faster than a loop
+    over the columns for each row. Column names come from the table metadata.
     """
     terms = []
     for name in columns:
         if name in STAMPED:
             terms.append("stamp")
-        elif isinstance(table.c[name].type, UTCDateTime):
-            terms.append(f"instant(row.get({name!r}))")
+        elif name in instants and dialect == "sqlite":
+            terms.append(f"t{instants.index(name)}")
         elif name == "attributes":
-            attributes = f"row.get({name!r})"
-            terms.append(
-                f"document({attributes})" if dialect == "sqlite" else f"{attributes} or {{}}"
-            )
+            attributes = f"(row.get({name!r}) or EMPTY)"
+            terms.append(f"dumps({attributes}).decode()" if dialect == "sqlite" else attributes)
         else:
             terms.append(f"row.get({name!r})")
-    source = f"lambda rows, stamp: [({', '.join(terms)},) for row in rows]"
-    instant = _sqlite_instant if dialect == "sqlite" else _pg_instant
-    scope = {"instant": instant, "document": _document}
+    if dialect == "sqlite" and instants:
+        texts = ", ".join(f"t{i}" for i in range(len(instants)))
+        loop = f"for row, {texts} in zip(rows, *instants)"
+    else:
+        loop = "for row in rows"
+    source = f"lambda rows, stamp, instants: [({', '.join(terms)},) {loop}]"
+    scope = {"dumps": orjson.dumps, "EMPTY": {}, "zip": zip}
     convert: Converter = eval(source, scope)  # noqa: S307 - built from our own column names
     return convert
 
@@ -176,16 +166,24 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
             if name not in ("source", "external_id", "received_at")
         )
         sql += f" ON CONFLICT (source, external_id) DO UPDATE SET {updates}"
-    positions = tuple(columns.index(name) for name in rolled)
-    convert = _converter(table, columns, dialect)
-    return _Writer(convert, sql, lookup, rolled, positions)
+    instants = tuple(
+        name
+        for name in columns
+        if isinstance(table.c[name].type, UTCDateTime) and name not in STAMPED
+    )
+    convert = _converter(table, columns, instants, dialect)
+    return _Writer(convert, sql, lookup, instants, rolled)
 
 
-def _parameters(writer: _Writer, dialect: str, rows: Iterable[Mapping[str, Any]]) -> list[Any]:
-    """Driver parameters for rows, stamped with this write's instant."""
+def _parameters(
+    writer: _Writer, dialect: str, rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[Any], dict[str, list[str | None]]]:
+    """Driver parameters for rows, stamped with this write's instant, and the UTC texts of
+    their instants by column (which also refuses naive ones)."""
     now = datetime.now(UTC)
     stamp = _sqlite_instant(now) if dialect == "sqlite" else now
-    return writer.convert(rows, stamp)
+    texts = {name: utc_texts([row.get(name) for row in rows]) for name in writer.instants}
+    return writer.convert(rows, stamp, list(texts.values())), texts
 
 
 def _existing(
@@ -208,11 +206,8 @@ def _existing(
 
 def _upsert(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> Counts:
     """Write rows keyed on (source, external_id); the last duplicate in the batch wins."""
-    latest: dict[tuple[str, str], Mapping[str, Any]] = {}
-    total = 0
-    for row in rows:
-        total += 1
-        latest[(row["source"], row["external_id"])] = row
+    rows = rows if isinstance(rows, Sequence) else list(rows)
+    latest = {(row["source"], row["external_id"]): row for row in rows}
     if not latest:
         return Counts()
     dialect = session.get_bind().dialect.name
@@ -226,17 +221,16 @@ def _upsert(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -
         row for source, ids in by_source.items() for row in _existing(session, writer, source, ids)
     ]
     created = len(latest) - len(stored)
-    parameters = _parameters(writer, dialect, latest.values())
+    unique = list(latest.values()) if len(latest) < len(rows) else rows
+    parameters, texts = _parameters(writer, dialect, unique)
     if writer.rolled:
         days = {
-            column: rollups.days_in(
-                itertools.chain((p[position] for p in parameters), (row[column] for row in stored))
-            )
-            for column, position in zip(writer.rolled, writer.rolled_positions, strict=True)
+            column: rollups.days_in(itertools.chain(texts[column], (row[column] for row in stored)))
+            for column in writer.rolled
         }
         rollups.invalidate(session, table.name, days)
     _write(session, dialect, writer, parameters)
-    return Counts(created=created, updated=total - created)
+    return Counts(created=created, updated=len(rows) - created)
 
 
 def _write(session: Session, dialect: str, writer: _Writer, parameters: list[Any]) -> None:
@@ -254,7 +248,7 @@ def _append(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -
         return Counts()
     dialect = session.get_bind().dialect.name
     writer = _writer(table, dialect, False)
-    _write(session, dialect, writer, _parameters(writer, dialect, rows))
+    _write(session, dialect, writer, _parameters(writer, dialect, rows)[0])
     return Counts(created=len(rows))
 
 
