@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from storage.db import SessionFactory, session_scope
 from storage.ingest import Counts, upsert_counters, upsert_responses, upsert_tickets
-from storage.schemas import CounterIn, ResponseIn, TicketIn
+from storage.schemas import fields, validate_rows
 
 IMPORT_SOURCE = "import"
 BATCH_SIZE = 5_000
@@ -30,11 +30,6 @@ BATCH_SIZE = 5_000
 RecordType = Literal["responses", "tickets", "metrics"]
 FileFormat = Literal["csv", "jsonl"]
 
-MODELS: dict[str, type[BaseModel]] = {
-    "responses": ResponseIn,
-    "tickets": TicketIn,
-    "metrics": CounterIn,
-}
 WRITERS: dict[str, Callable[..., Counts]] = {
     "responses": upsert_responses,
     "tickets": upsert_tickets,
@@ -88,28 +83,41 @@ def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     return raw, raw
 
 
-def _first_error(exc: ValidationError) -> tuple[str | None, str]:
-    error = exc.errors(include_url=False, include_context=False)[0]
-    field_name = ".".join(str(part) for part in error["loc"]) or None
-    return field_name, error["msg"].removeprefix("Value error, ")
+def _errors_by_item(exc: ValidationError) -> dict[int, tuple[str | None, str]]:
+    """The first error of each invalid record of a batch: index → (field, message)."""
+    found: dict[int, tuple[str | None, str]] = {}
+    for error in exc.errors(include_url=False, include_context=False):
+        index, *where = error["loc"]
+        assert isinstance(index, int)
+        if index not in found:
+            field_name = ".".join(str(part) for part in where) or None
+            found[index] = (field_name, error["msg"].removeprefix("Value error, "))
+    return found
 
 
-def _csv_records(
-    text: IO[str], model: type[BaseModel]
-) -> Iterator[tuple[int, dict[str, Any] | RowError, str]]:
-    """(line, record or error, raw text) for each CSV row; extra columns become attributes."""
+#: A row's raw text for the rejects file: the line itself (JSONL) or its CSV values, which
+#: are only turned back into text for a row that is rejected.
+Raw = str | list[str]
+
+
+def _raw_text(raw: Raw) -> str:
+    return raw if isinstance(raw, str) else _csv_text(raw)
+
+
+def _csv_records(text: IO[str], kind: str) -> Iterator[tuple[int, dict[str, Any] | RowError, Raw]]:
+    """(line, record or error, raw values) for each CSV row; extra columns become attributes."""
     reader = csv.reader(text)
     try:
         header = next(reader)
     except StopIteration:
         return
     header = [name.strip().lstrip("\ufeff") for name in header]
-    known = set(model.model_fields)
+    known = fields(kind)
     end_line = reader.line_num
     for values in reader:
         line = end_line + 1
         end_line = reader.line_num
-        raw = _csv_text(values)
+        raw = values
         if not any(value.strip() for value in values):
             continue
         if len(values) != len(header):
@@ -152,7 +160,7 @@ def _csv_text(values: list[str]) -> str:
     return buffer.getvalue()
 
 
-def _jsonl_records(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | RowError, str]]:
+def _jsonl_records(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | RowError, Raw]]:
     """(line, record or error, raw text) for each non-blank JSONL line."""
     for line, raw in enumerate(text, start=1):
         stripped = raw.strip()
@@ -187,7 +195,6 @@ def import_file(
     `progress` is called with the number of bytes read so far, after each batch. `writer`
     replaces the kind's plain upsert (the CLI passes the one that also raises alerts).
     """
-    model = MODELS[kind]
     writer = writer or WRITERS[kind]
     fmt = file_format or detect_format(path)
     default_source = source or IMPORT_SOURCE
@@ -197,54 +204,61 @@ def import_file(
     if skip_invalid:
         report.rejects_path = rejects_path or path.with_name(path.name + ".rejects.csv")
 
+    def reject(error: RowError, raw: Raw) -> None:
+        """Stop the import at a bad row, or write it to the rejects file with its reason."""
+        nonlocal rejects, rejects_writer
+        if not skip_invalid:
+            raise error
+        if rejects is None:
+            assert report.rejects_path is not None
+            rejects = report.rejects_path.open("w", encoding="utf-8", newline="")
+            rejects_writer = csv.writer(rejects)
+            rejects_writer.writerow(["line", "field", "reason", "raw"])
+        rejects_writer.writerow([error.line, error.field or "", error.message, _raw_text(raw)])
+        report.rejected += 1
+        if len(report.errors) < 20:
+            report.errors.append(error)
+
     raw_file, binary = _open_binary(path)
     position = raw_file.tell
     try:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-        records = _csv_records(text, model) if fmt == "csv" else _jsonl_records(text)
+        records = _csv_records(text, kind) if fmt == "csv" else _jsonl_records(text)
         with session_scope(sessions) as session:
-            batch: list[dict[str, Any]] = []
+            # records read but not yet validated: validated a batch at a time (one call into
+            # pydantic-core), in file order, so the first bad line is still the one reported
+            pending: list[tuple[int, dict[str, Any], Raw]] = []
 
-            def flush(session: Session = session) -> None:
-                if batch:
-                    counts = writer(session=session, rows=batch)
-                    report.created += counts.created
-                    report.updated += counts.updated
-                    batch.clear()
+            def write_pending(session: Session = session) -> None:
+                if pending:
+                    batch = [record for _, record, _ in pending]
+                    try:
+                        valid = validate_rows(kind, batch, source=default_source)
+                    except ValidationError as exc:
+                        bad = _errors_by_item(exc)
+                        for index in sorted(bad):
+                            line, _, raw = pending[index]
+                            reject(RowError(line, *bad[index]), raw)
+                        kept = [r for i, r in enumerate(batch) if i not in bad]
+                        valid = validate_rows(kind, kept, source=default_source) if kept else []
+                    pending.clear()
+                    if valid:
+                        counts = writer(session=session, rows=valid)
+                        report.rows += len(valid)
+                        report.created += counts.created
+                        report.updated += counts.updated
                 if progress is not None:
                     progress(position())
 
             for line, record, raw in records:
-                error: RowError | None = None
                 if isinstance(record, RowError):
-                    error = record
-                else:
-                    if source is not None and "source" not in record:
-                        record["source"] = source
-                    try:
-                        validated = model.model_validate(record)
-                    except ValidationError as exc:
-                        field_name, message = _first_error(exc)
-                        error = RowError(line, field_name, message)
-                    else:
-                        batch.append(validated.row(default_source))  # type: ignore[attr-defined]
-                        report.rows += 1
-                if error is not None:
-                    if not skip_invalid:
-                        raise error
-                    if rejects is None:
-                        assert report.rejects_path is not None
-                        rejects = report.rejects_path.open("w", encoding="utf-8", newline="")
-                        rejects_writer = csv.writer(rejects)
-                        rejects_writer.writerow(["line", "field", "reason", "raw"])
-                    rejects_writer.writerow([error.line, error.field or "", error.message, raw])
-                    report.rejected += 1
-                    if len(report.errors) < 20:
-                        report.errors.append(error)
+                    write_pending()  # the rows before it first: errors are met in file order
+                    reject(record, raw)
                     continue
-                if len(batch) >= batch_size:
-                    flush()
-            flush()
+                pending.append((line, record, raw))
+                if len(pending) >= batch_size:
+                    write_pending()
+            write_pending()
     except UnicodeDecodeError as exc:
         raise RowError(0, None, f"the file is not UTF-8 text: {exc.reason}") from exc
     finally:

@@ -15,7 +15,7 @@ from demo.load import load_demo
 from demo.synthetic import counters, incidents, responses, tickets
 from storage.db import SessionFactory, session_scope
 from storage.ingest import COUNTERS, RESPONSES, TICKETS, count_rows
-from storage.schemas import CounterIn, ResponseIn, TicketIn
+from storage.schemas import validate_row
 
 END = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -28,11 +28,11 @@ def test_same_seed_same_history() -> None:
 
 def test_every_row_passes_the_ingest_validation() -> None:
     for row in responses(seed=1, end=END, days=30):
-        ResponseIn.model_validate({k: v for k, v in row.items() if k != "source"})
+        validate_row("responses", {k: v for k, v in row.items() if k != "source"}, source="api")
     for row in tickets(seed=1, end=END, days=10):
-        TicketIn.model_validate({k: v for k, v in row.items() if k != "source"})
+        validate_row("tickets", {k: v for k, v in row.items() if k != "source"}, source="api")
     for row in counters(seed=1, end=END, days=30):
-        CounterIn.model_validate({k: v for k, v in row.items() if k != "source"})
+        validate_row("metrics", {k: v for k, v in row.items() if k != "source"}, source="api")
 
 
 def test_the_history_looks_like_a_real_one() -> None:

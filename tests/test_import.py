@@ -201,3 +201,42 @@ def test_hundred_thousand_lines(
             select(func.count()).where(SurveyResponse.score >= 9)  # type: ignore[arg-type]
         ).scalar_one()
     assert promoters == sum(1 for i in range(100_000) if i % 11 >= 9)
+
+
+def test_errors_come_in_file_order_across_validation_and_parsing(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    """Records are validated a batch at a time, yet the first bad line is the one reported:
+    a bad score on line 3 comes before a short row on line 5 of the same batch."""
+    rows: list[list[object]] = [list(r) for r in nps_rows(6)]
+    rows[1][2] = 12  # line 3: valid CSV, invalid record
+    rows[3] = ["r3", "nps"]  # line 5: a row with too few values
+    path = write_csv(tmp_path / "mixed.csv", rows)
+    code, output = run(db_url, "responses", str(path))
+    assert code != 0
+    assert "line 3, field 'score'" in output
+    assert responses(session_factory) == 0
+    rejects = tmp_path / "mixed.rejects.csv"
+    code, output = run(db_url, "responses", str(path), "--skip-invalid", "--rejects", str(rejects))
+    assert code == 0, output
+    with rejects.open(newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert [(r["line"], r["field"]) for r in lines] == [("3", "score"), ("5", "")]
+    assert [r["raw"] for r in lines] == ["r1,nps,12,2026-10-02T10:00:00Z,,pro,email", "r3,nps"]
+    assert responses(session_factory) == 4
+
+
+def test_every_invalid_row_of_a_batch_is_rejected_and_the_rest_kept(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    rows = nps_rows(50)
+    bad = {4, 5, 17, 49}
+    for i in bad:
+        rows[i][2] = -1
+    path = write_csv(tmp_path / "many.csv", rows)
+    report = import_file(
+        sessions=session_factory, kind="responses", path=path, skip_invalid=True, batch_size=20
+    )
+    assert (report.rows, report.rejected, report.created) == (46, 4, 46)
+    assert [e.line for e in report.errors] == [i + 2 for i in sorted(bad)]
+    assert responses(session_factory) == 46

@@ -140,9 +140,29 @@ def test_bad_bodies(api: tuple[httpx.Client, Any]) -> None:
     assert "not valid JSON" in not_json.json()["detail"]
     scalar = client.post("/api/v1/responses", json=42)
     assert scalar.status_code == 422
+    assert scalar.json()["detail"] == "body must be a JSON object or an array of objects"
+    not_an_object = client.post("/api/v1/responses", json=[nps(1), 5])
+    assert not_an_object.status_code == 422
+    assert not_an_object.json()["errors"][0]["index"] == 1
     too_many = client.post("/api/v1/metrics", json=[{}] * 10_001)
     assert too_many.status_code == 413
+    assert too_many.json()["detail"] == "at most 10000 items per request, got 10001"
     assert client.post("/api/v1/responses", json=[]).json() == {"created": 0, "updated": 0}
+
+
+def test_case_and_spaces_are_folded_where_they_carry_no_meaning(
+    api: tuple[httpx.Client, Any],
+) -> None:
+    client, deps = api
+    answer = client.post("/api/v1/responses", json=nps(1, survey=" NPS "))
+    assert answer.json() == {"created": 1, "updated": 0}
+    ticket = {"external_id": "t1", "created_at": "2026-11-02T09:30:00+01:00", "channel": "Chat "}
+    assert client.post("/api/v1/tickets", json=ticket).json() == {"created": 1, "updated": 0}
+    counter = {"name": " Clicks", "value": 3, "at": "2026-11-02T09:30:00Z"}
+    assert client.post("/api/v1/metrics", json=counter).json() == {"created": 1, "updated": 0}
+    with session_scope(deps.sessions) as session:
+        assert session.execute(select(col(SurveyResponse.survey))).scalar_one() == "nps"
+        assert session.execute(select(col(Ticket.channel))).scalar_one() == "chat"
 
 
 def test_the_limit_of_ten_thousand_items_is_accepted(api: tuple[httpx.Client, Any]) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from storage.schemas import CounterIn, ResponseIn, TicketIn
+from storage.schemas import validate_row
 
 WHEN = "2026-05-04T10:00:00+02:00"
 
@@ -33,14 +33,16 @@ def test_scores_outside_the_scale_are_refused(
     survey: str, score: int, scale_max: int | None
 ) -> None:
     with pytest.raises(ValidationError) as info:
-        ResponseIn.model_validate(
+        validate_row(
+            "responses",
             {
                 "external_id": "x",
                 "survey": survey,
                 "score": score,
                 "scale_max": scale_max,
                 "submitted_at": WHEN,
-            }
+            },
+            source="api",
         )
     assert fields_at_fault(info.value) == ["score"]
     assert "outside the" in str(info.value)
@@ -48,24 +50,30 @@ def test_scores_outside_the_scale_are_refused(
 
 @pytest.mark.parametrize(("survey", "top"), [("nps", 10), ("enps", 10), ("csat", 5), ("ces", 7)])
 def test_default_scales(survey: str, top: int) -> None:
-    record = ResponseIn.model_validate(
-        {"external_id": "x", "survey": survey.upper(), "score": top, "submitted_at": WHEN}
+    record = validate_row(
+        "responses",
+        {"external_id": "x", "survey": survey.upper(), "score": top, "submitted_at": WHEN},
+        source="api",
     )
-    assert record.row("api")["scale_max"] == top
+    assert record["scale_max"] == top
 
 
 def test_nps_scale_cannot_change() -> None:
     with pytest.raises(ValidationError) as info:
-        ResponseIn.model_validate(
-            {"external_id": "x", "survey": "nps", "score": 3, "scale_max": 5, "submitted_at": WHEN}
+        validate_row(
+            "responses",
+            {"external_id": "x", "survey": "nps", "score": 3, "scale_max": 5, "submitted_at": WHEN},
+            source="api",
         )
     assert fields_at_fault(info.value) == ["scale_max"]
 
 
 def test_unknown_survey_kind_is_refused() -> None:
     with pytest.raises(ValidationError) as info:
-        ResponseIn.model_validate(
-            {"external_id": "x", "survey": "smiley", "score": 3, "submitted_at": WHEN}
+        validate_row(
+            "responses",
+            {"external_id": "x", "survey": "smiley", "score": 3, "submitted_at": WHEN},
+            source="api",
         )
     assert fields_at_fault(info.value) == ["survey"]
 
@@ -73,86 +81,102 @@ def test_unknown_survey_kind_is_refused() -> None:
 @pytest.mark.parametrize("when", ["2026-05-04T10:00:00", "2026-05-04", "yesterday"])
 def test_timestamps_without_offset_are_refused(when: str) -> None:
     with pytest.raises(ValidationError) as info:
-        ResponseIn.model_validate(
-            {"external_id": "x", "survey": "nps", "score": 3, "submitted_at": when}
+        validate_row(
+            "responses",
+            {"external_id": "x", "survey": "nps", "score": 3, "submitted_at": when},
+            source="api",
         )
     assert fields_at_fault(info.value) == ["submitted_at"]
 
 
 def test_instants_are_converted_to_utc() -> None:
-    row = ResponseIn.model_validate(
-        {"external_id": "x", "survey": "nps", "score": 3, "submitted_at": WHEN}
-    ).row("api")
+    row = validate_row(
+        "responses",
+        {"external_id": "x", "survey": "nps", "score": 3, "submitted_at": WHEN},
+        source="api",
+    )
     assert row["submitted_at"] == datetime(2026, 5, 4, 8, 0, tzinfo=UTC)
 
 
 def test_attributes_become_strings_and_bad_names_are_refused() -> None:
-    row = ResponseIn.model_validate(
+    row = validate_row(
+        "responses",
         {
             "external_id": "x",
             "survey": "nps",
             "score": 3,
             "submitted_at": WHEN,
             "attributes": {"seats": 12, "vip": True, "empty": "", "none": None},
-        }
-    ).row("api")
+        },
+        source="api",
+    )
     assert row["attributes"] == {"seats": "12", "vip": "true"}
     with pytest.raises(ValidationError) as info:
-        ResponseIn.model_validate(
+        validate_row(
+            "responses",
             {
                 "external_id": "x",
                 "survey": "nps",
                 "score": 3,
                 "submitted_at": WHEN,
                 "attributes": {"bad name": "x"},
-            }
+            },
+            source="api",
         )
     assert fields_at_fault(info.value)[0].startswith("attributes.bad name")
     with pytest.raises(ValidationError) as info:
-        ResponseIn.model_validate(
+        validate_row(
+            "responses",
             {
                 "external_id": "x",
                 "survey": "nps",
                 "score": 3,
                 "submitted_at": WHEN,
                 "attributes": {"plan": ["a", "b"]},
-            }
+            },
+            source="api",
         )
     assert all(f.startswith("attributes.plan") for f in fields_at_fault(info.value))
 
 
 def test_unknown_fields_are_refused_not_dropped() -> None:
     with pytest.raises(ValidationError) as info:
-        ResponseIn.model_validate(
-            {"external_id": "x", "survey": "nps", "score": 3, "submitted_at": WHEN, "scroe": 3}
+        validate_row(
+            "responses",
+            {"external_id": "x", "survey": "nps", "score": 3, "submitted_at": WHEN, "scroe": 3},
+            source="api",
         )
     assert fields_at_fault(info.value) == ["scroe"]
 
 
 def test_ticket_times_must_follow_creation() -> None:
     with pytest.raises(ValidationError) as info:
-        TicketIn.model_validate(
-            {"external_id": "t", "created_at": WHEN, "resolved_at": "2026-05-04T07:00:00Z"}
+        validate_row(
+            "tickets",
+            {"external_id": "t", "created_at": WHEN, "resolved_at": "2026-05-04T07:00:00Z"},
+            source="api",
         )
     assert fields_at_fault(info.value) == ["resolved_at"]
     with pytest.raises(ValidationError) as info:
-        TicketIn.model_validate({"external_id": "t", "created_at": WHEN, "contacts": 0})
+        validate_row(
+            "tickets", {"external_id": "t", "created_at": WHEN, "contacts": 0}, source="api"
+        )
     assert fields_at_fault(info.value) == ["contacts"]
 
 
 def test_counter_defaults_and_refusals() -> None:
-    flow = CounterIn.model_validate({"name": "Clicks", "value": "5", "at": WHEN}).row("import")
+    flow = validate_row("metrics", {"name": "Clicks", "value": "5", "at": WHEN}, source="import")
     assert (flow["name"], flow["value"], flow["kind"], flow["source"]) == (
         "clicks",
         5.0,
         "flow",
         "import",
     )
-    level = CounterIn.model_validate({"name": "headcount", "value": 40, "at": WHEN}).row("api")
+    level = validate_row("metrics", {"name": "headcount", "value": 40, "at": WHEN}, source="api")
     assert level["kind"] == "level"
-    explicit = CounterIn.model_validate(
-        {"name": "followers", "value": 40, "at": WHEN, "kind": "flow"}
-    ).row("api")
+    explicit = validate_row(
+        "metrics", {"name": "followers", "value": 40, "at": WHEN, "kind": "flow"}, source="api"
+    )
     assert explicit["kind"] == "flow"
     for bad, field in [
         ({"value": "nan"}, "value"),
@@ -160,5 +184,5 @@ def test_counter_defaults_and_refusals() -> None:
         ({"name": "a b"}, "name"),
     ]:
         with pytest.raises(ValidationError) as info:
-            CounterIn.model_validate({"name": "clicks", "value": 1, "at": WHEN, **bad})
+            validate_row("metrics", {"name": "clicks", "value": 1, "at": WHEN, **bad}, source="api")
         assert fields_at_fault(info.value) == [field]

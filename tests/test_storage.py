@@ -21,7 +21,7 @@ from storage.ingest import (
 )
 from storage.migrate import current_revision, head_revision
 from storage.models import Counter, SurveyResponse, Ticket
-from storage.schemas import CounterIn, ResponseIn, TicketIn
+from storage.schemas import validate_row
 
 PARIS_SUMMER = timezone(timedelta(hours=2))
 
@@ -35,7 +35,7 @@ def response(external_id: str = "r1", **fields: object) -> dict[str, object]:
         "attributes": {"plan": "pro"},
     }
     data.update(fields)
-    return ResponseIn.model_validate(data).row("api")
+    return validate_row("responses", data, source="api")
 
 
 def test_migrations_reach_head(engine: Engine) -> None:
@@ -110,26 +110,32 @@ def test_duplicate_key_within_one_batch_last_wins(session_factory: SessionFactor
 
 def test_ticket_arrives_open_then_resolved(session_factory: SessionFactory) -> None:
     created = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-    opened = TicketIn(
-        external_id="T-1", created_at=created, channel="Email", team="billing", agent="ana"
-    ).row("api")
+    opened = validate_row(
+        "tickets",
+        dict(external_id="T-1", created_at=created, channel="Email", team="billing", agent="ana"),
+        source="api",
+    )
     with session_scope(session_factory) as session:
         assert upsert_tickets(session=session, rows=[opened]) == Counts(created=1)
-    resolved = TicketIn(
-        external_id="T-1",
-        created_at=created,
-        first_response_at=created + timedelta(minutes=14),
-        resolved_at=created + timedelta(hours=3),
-        handle_seconds=840.5,
-        contacts=2,
-        escalated=True,
-        reopened=True,
-        channel="email",
-        team="billing",
-        agent="ana",
-        customer_id="c-1",
-        attributes={"priority": "high"},
-    ).row("api")
+    resolved = validate_row(
+        "tickets",
+        dict(
+            external_id="T-1",
+            created_at=created,
+            first_response_at=created + timedelta(minutes=14),
+            resolved_at=created + timedelta(hours=3),
+            handle_seconds=840.5,
+            contacts=2,
+            escalated=True,
+            reopened=True,
+            channel="email",
+            team="billing",
+            agent="ana",
+            customer_id="c-1",
+            attributes={"priority": "high"},
+        ),
+        source="api",
+    )
     with session_scope(session_factory) as session:
         assert upsert_tickets(session=session, rows=[resolved]) == Counts(updated=1)
     with session_scope(session_factory) as session:
@@ -145,9 +151,11 @@ def test_ticket_arrives_open_then_resolved(session_factory: SessionFactory) -> N
 
 def test_counters_with_and_without_external_id(session_factory: SessionFactory) -> None:
     at = datetime(2026, 1, 5, tzinfo=UTC)
-    keyed = CounterIn(name="clicks", value=10, at=at, external_id="d-2026-01-05").row("api")
-    loose = CounterIn(name="Impressions", value=200, at=at).row("api")
-    level = CounterIn(name="customers", value=1000, at=at).row("api")
+    keyed = validate_row(
+        "metrics", dict(name="clicks", value=10, at=at, external_id="d-2026-01-05"), source="api"
+    )
+    loose = validate_row("metrics", dict(name="Impressions", value=200, at=at), source="api")
+    level = validate_row("metrics", dict(name="customers", value=1000, at=at), source="api")
     with session_scope(session_factory) as session:
         first = upsert_counters(session=session, rows=[keyed, loose, level])
     with session_scope(session_factory) as session:

@@ -10,17 +10,16 @@ import hmac
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from handlers.alerts.writers import AlertingResponsesWriter
 from handlers.deps import Deps
 from storage.db import session_scope
 from storage.ingest import Counts, upsert_counters, upsert_tickets
-from storage.schemas import CounterIn, ResponseIn, TicketIn
+from storage.schemas import RecordKind, json_schema, validate_json_rows
 
 MAX_ITEMS = 10_000
 API_SOURCE = "api"
@@ -52,12 +51,12 @@ def check_token(deps: Deps, request: Request) -> JSONResponse | None:
     return None
 
 
-def _error_items(exc: ValidationError, single: bool) -> list[dict[str, Any]]:
+def _error_items(exc: ValidationError) -> list[dict[str, Any]]:
+    """Each error's item index (None for a single object), field and message."""
     items = []
     for error in exc.errors(include_url=False, include_context=False):
         loc = list(error["loc"])
-        position = loc.pop(0) if loc else None
-        index = None if single else position
+        index = loc.pop(0) if loc and isinstance(loc[0], int) else None
         field = ".".join(str(part) for part in loc) or None
         message = error["msg"].removeprefix("Value error, ")
         items.append({"index": index, "field": field, "message": message})
@@ -76,38 +75,38 @@ def _unprocessable(message: str, errors: Sequence[dict[str, Any]] = ()) -> JSONR
     )
 
 
-def _endpoint(deps: Deps, model: type[BaseModel], writer: Writer) -> Callable[..., Any]:
-    many = TypeAdapter(list[model])  # type: ignore[valid-type]
+def _refusal(exc: ValidationError) -> JSONResponse:
+    """422 for a body that is not JSON or holds an invalid record; 413 for too many records."""
+    first = exc.errors(include_url=False, include_context=False)[0]
+    if first["type"] == "json_invalid":
+        return _unprocessable(
+            f"body is not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
+        )
+    if first["type"] == "too_long":
+        return JSONResponse(
+            {"detail": f"at most {MAX_ITEMS} items per request, got {len(first['input'])}"},
+            status_code=413,
+        )
+    if first["type"] == "list_type" and not first["loc"]:
+        return _unprocessable("body must be a JSON object or an array of objects")
+    return _unprocessable("invalid item", _error_items(exc))
 
+
+def _endpoint(deps: Deps, kind: RecordKind, writer: Writer) -> Callable[..., Any]:
     async def ingest(request: Request) -> JSONResponse:
         refusal = check_token(deps, request)
         if refusal is not None:
             return refusal
         body = await request.body()
         try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            return _unprocessable(f"body is not valid JSON: {exc}")
-        single = isinstance(payload, dict)
-        if single:
-            payload = [payload]
-        if not isinstance(payload, list):
-            return _unprocessable("body must be a JSON object or an array of objects")
-        if not payload:
-            return JSONResponse({"created": 0, "updated": 0})
-        if len(payload) > MAX_ITEMS:
-            return JSONResponse(
-                {"detail": f"at most {MAX_ITEMS} items per request, got {len(payload)}"},
-                status_code=413,
-            )
-        try:
-            records = many.validate_python(payload)
+            validated = validate_json_rows(kind, body, source=API_SOURCE, max_items=MAX_ITEMS)
         except ValidationError as exc:
-            return _unprocessable("invalid item", _error_items(exc, single))
-        rows = [record.row(API_SOURCE) for record in records]  # type: ignore[attr-defined]
+            return _refusal(exc)
+        if not validated:
+            return JSONResponse({"created": 0, "updated": 0})
 
         def write(session: Session) -> Counts:
-            return writer(session=session, rows=rows)
+            return writer(session=session, rows=validated)
 
         counts = await _in_thread(deps, write)
         return JSONResponse({"created": counts.created, "updated": counts.updated})
@@ -125,8 +124,8 @@ async def _in_thread(deps: Deps, work: Callable[[Session], Counts]) -> Counts:
     return await run_in_threadpool(run)
 
 
-def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+def _body_doc(kind: RecordKind) -> dict[str, Any]:
+    schema = json_schema(kind)
     schema.pop("$defs", None)
     return {
         "requestBody": {
@@ -155,22 +154,22 @@ def _body_doc(model: type[BaseModel]) -> dict[str, Any]:
 def router(deps: Deps) -> APIRouter:
     """The ingest routes, bound to the app's dependencies."""
     api = APIRouter(prefix="/api/v1", tags=["ingest"])
-    for path, model, writer, summary in (
+    routes: tuple[tuple[RecordKind, Writer, str], ...] = (
         (
-            "/responses",
-            ResponseIn,
+            "responses",
             AlertingResponsesWriter(deps),
             "Store survey responses (NPS, eNPS, CSAT, CES); fresh detractors raise alerts",
         ),
-        ("/tickets", TicketIn, upsert_tickets, "Store support tickets in their latest state"),
-        ("/metrics", CounterIn, upsert_counters, "Store business counter observations"),
-    ):
+        ("tickets", upsert_tickets, "Store support tickets in their latest state"),
+        ("metrics", upsert_counters, "Store business counter observations"),
+    )
+    for kind, writer, summary in routes:
         api.add_api_route(
-            path,
-            _endpoint(deps, model, writer),
+            f"/{kind}",
+            _endpoint(deps, kind, writer),
             methods=["POST"],
             summary=summary,
-            openapi_extra=_body_doc(model),
+            openapi_extra=_body_doc(kind),
             response_class=JSONResponse,
         )
     return api
