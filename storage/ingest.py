@@ -7,11 +7,12 @@ Within one batch the last version of a key wins. Writes of responses and tickets
 daily rollups forget the days they touch, old and new (`storage.rollups`), in the same transaction.
 
 This is the hot path of every ingest (10,000-row API requests, multi-million-line imports), so
-rows go to the driver as ready-made tuples: instants converted to the column's storage form
-(naive UTC text on SQLite, exactly as `UTCDateTime` writes it; aware datetimes on PostgreSQL) and
-attributes serialised once with orjson. SQLite takes them through `executemany`; PostgreSQL
-takes the whole batch as one JSON array (encoded by orjson, parsed by the server) in one
-`INSERT … SELECT … ON CONFLICT`. The SQL is derived from the tables.
+rows go to the driver as ready-made tuples: instants converted to the column's storage form a
+whole column at a time (`storage.types.utc_texts`: naive UTC text on SQLite, exactly as
+`UTCDateTime` writes it; aware datetimes on PostgreSQL) and attributes serialised once with orjson.
+SQLite takes them through `executemany`; PostgreSQL takes the whole batch as one JSON array
+(encoded by orjson, parsed by the server) in one `INSERT … SELECT … ON CONFLICT`. The SQL is
+derived from the tables.
 """
 
 from __future__ import annotations
@@ -88,9 +89,7 @@ def _sqlite_instant(value: datetime) -> str:
 STAMPED = ("received_at", "updated_at")
 
 
-def _converter(
-    table: Table, columns: Sequence[str], instants: Sequence[str], dialect: str
-) -> Converter:
+def _converter(columns: Sequence[str], instants: Sequence[str], dialect: str) -> Converter:
     """A function turning rows into parameter tuples in one comprehension.
 
     This runs for every record of every ingest, so it is generated once per table: a tuple
@@ -171,7 +170,7 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
         for name in columns
         if isinstance(table.c[name].type, UTCDateTime) and name not in STAMPED
     )
-    convert = _converter(table, columns, instants, dialect)
+    convert = _converter(columns, instants, dialect)
     return _Writer(convert, sql, lookup, instants, rolled)
 
 
