@@ -144,17 +144,19 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
     columns = tuple(c.name for c in table.columns if not c.primary_key)
     rolled = rollups.TIME_COLUMNS.get(table.name, ())
     found = ", ".join(("external_id", *rolled))
-    # the look-up takes the batch's ids as one JSON array
+    # the look-up takes the batch's ids as one JSON array (distinct: the batch is deduplicated)
     if dialect == "sqlite":
         lookup = (
-            f"SELECT {found} FROM {table.name} WHERE source = ? "
-            "AND external_id IN (SELECT value FROM json_each(?))"
+            f"SELECT {found} FROM {table.name} WHERE source = :source "
+            "AND external_id IN (SELECT value FROM json_each(:ids))"
         )
         values = f"VALUES ({', '.join(['?'] * len(columns))})"
     else:
+        # a join probes the unique index once per id, without IN's de-duplicating hash
+        stored = ", ".join(f"t.{name}" for name in ("external_id", *rolled))
         lookup = (
-            f"SELECT {found} FROM {table.name} WHERE source = %s "
-            "AND external_id IN (SELECT jsonb_array_elements_text(%s::jsonb))"
+            f"SELECT {stored} FROM jsonb_array_elements_text(%(ids)s::jsonb) AS ids(id) "
+            f"JOIN {table.name} AS t ON t.external_id = ids.id AND t.source = %(source)s"
         )
         values = _from_json(table, columns)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) {values}"
@@ -197,7 +199,7 @@ def _existing(
         for start in range(0, len(ids), CHUNK):
             chunk = list(ids[start : start + CHUNK])
             result = connection.exec_driver_sql(
-                writer.lookup, (source, orjson.dumps(chunk).decode())
+                writer.lookup, {"source": source, "ids": orjson.dumps(chunk).decode()}
             )
             found.extend(dict(zip(names, row, strict=True)) for row in result)
     return found
