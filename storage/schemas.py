@@ -34,7 +34,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, from_json
 from pydantic_core import core_schema as cs
 from typing_extensions import TypedDict
 
@@ -260,10 +260,14 @@ def validate_rows(kind: str, records: Sequence[Any], *, source: str) -> list[dic
     """Validate records into rows to store; `source` is the default for those naming none.
 
     Raises pydantic's `ValidationError`: each error's `loc` starts with the record's index in
-    `records`, then names the field at fault. The rules across fields are checked once every
-    record has its shape.
+    `records`, then names the field at fault; errors come in the records' order, those of the
+    rules across fields with the others.
     """
-    return _finished(kind, _adapter(kind).validate_python(records), source, indexed=True)
+    try:
+        rows = _adapter(kind).validate_python(records)
+    except ValidationError as exc:
+        raise _with_rules(kind, records, exc, source) from None
+    return _finished(kind, rows, source, indexed=True)
 
 
 def validate_row(kind: str, record: Any, *, source: str) -> dict[str, Any]:
@@ -285,7 +289,12 @@ def validate_json_rows(
     if body.lstrip()[:1] == b"{":
         row = _single_adapter(kind).validate_json(body)
         return _finished(kind, [row], source, indexed=False)
-    rows = _json_adapter(kind, max_items).validate_json(body)
+    try:
+        rows = _json_adapter(kind, max_items).validate_json(body)
+    except ValidationError as exc:
+        if not _item_errors(exc):
+            raise
+        raise _with_rules(kind, from_json(body), exc, source) from None
     return _finished(kind, rows, source, indexed=True)
 
 
@@ -300,6 +309,39 @@ def _json_adapter(kind: str, max_items: int) -> TypeAdapter[list[dict[str, Any]]
     return TypeAdapter(many)
 
 
+def _item_errors(exc: ValidationError) -> set[int]:
+    """The indexes of the records a list validation refused."""
+    return {e["loc"][0] for e in exc.errors() if e["loc"] and isinstance(e["loc"][0], int)}
+
+
+def _with_rules(
+    kind: str, records: Sequence[Any], exc: ValidationError, source: str
+) -> ValidationError:
+    """The shape errors of a batch, with those of the rules across fields of the records that
+    had their shape, in the records' order (so the first error is the first bad record)."""
+    bad = _item_errors(exc)
+    if not bad:
+        return exc
+    good = [i for i in range(len(records)) if i not in bad]
+    shaped = _adapter(kind).validate_python([records[i] for i in good])
+    details = [
+        InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+        for e in exc.errors()
+    ]
+    details += [
+        _rule_error((good[index], field), shaped[index].get(field), message)
+        for index, field, message in _FINISH[kind](shaped, source)
+    ]
+    details.sort(key=lambda detail: detail["loc"][0] if detail["loc"] else -1)
+    return ValidationError.from_exception_data(kind, details)
+
+
+def _rule_error(loc: tuple[int | str, ...], value: Any, message: str) -> InitErrorDetails:
+    return InitErrorDetails(
+        type="value_error", loc=loc, input=value, ctx={"error": ValueError(message)}
+    )
+
+
 def _finished(
     kind: str, rows: list[dict[str, Any]], source: str, *, indexed: bool
 ) -> list[dict[str, Any]]:
@@ -310,11 +352,8 @@ def _finished(
         raise ValidationError.from_exception_data(
             kind,
             [
-                InitErrorDetails(
-                    type="value_error",
-                    loc=(index, field) if indexed else (field,),
-                    input=rows[index].get(field),
-                    ctx={"error": ValueError(message)},
+                _rule_error(
+                    (index, field) if indexed else (field,), rows[index].get(field), message
                 )
                 for index, field, message in problems
             ],

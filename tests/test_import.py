@@ -240,3 +240,24 @@ def test_every_invalid_row_of_a_batch_is_rejected_and_the_rest_kept(
     assert (report.rows, report.rejected, report.created) == (46, 4, 46)
     assert [e.line for e in report.errors] == [i + 2 for i in sorted(bad)]
     assert responses(session_factory) == 46
+
+
+def test_rule_and_shape_errors_of_one_batch_come_in_file_order(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    """A score off its scale (a rule across fields, line 3) before a timestamp without offset
+    (a shape error, line 7): the first is reported; skipping rejects both and keeps the rest."""
+    rows = nps_rows(8)
+    rows[1][2] = 11
+    rows[5][3] = "2026-10-01T10:00:00"
+    path = write_csv(tmp_path / "rules.csv", rows)
+    code, output = run(db_url, "responses", str(path))
+    assert code != 0
+    assert "line 3, field 'score'" in output
+    rejects = tmp_path / "rules.rejects.csv"
+    code, output = run(db_url, "responses", str(path), "--skip-invalid", "--rejects", str(rejects))
+    assert code == 0, output
+    with rejects.open(newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    assert [(r["line"], r["field"]) for r in lines] == [("3", "score"), ("7", "submitted_at")]
+    assert responses(session_factory) == 6

@@ -113,6 +113,25 @@ def test_one_invalid_item_stores_nothing_and_names_index_and_field(
     assert stored(deps, RESPONSES) == 0
 
 
+def test_every_bad_item_is_named_in_order(api: tuple[httpx.Client, Any]) -> None:
+    """Errors of the rules across fields (a score off its scale) come in the items' order with
+    the shape errors (a timestamp without offset, an unknown field), not after them."""
+    client, deps = api
+    batch = [
+        nps(0),
+        nps(1, score=11),
+        nps(2, submitted_at="2026-11-02T09:30:00"),
+        nps(3, survey="csat", score=0),
+        nps(4, scroe=1),
+    ]
+    answer = client.post("/api/v1/responses", json=batch)
+    assert answer.status_code == 422
+    errors = [(e["index"], e["field"]) for e in answer.json()["errors"]]
+    assert errors == [(1, "score"), (2, "submitted_at"), (3, "score"), (4, "scroe")]
+    assert answer.json()["detail"].startswith("item 1, field 'score'")
+    assert stored(deps, RESPONSES) == 0
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
