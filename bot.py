@@ -399,6 +399,17 @@ def db_rollup(rebuild: bool) -> None:
     deps.engine.dispose()
 
 
+def _checked_source(value: str | None) -> str | None:
+    from storage.schemas import check_source
+
+    if value is None:
+        return None
+    try:
+        return check_source(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
 @cli.command("import")
 @click.argument("kind", type=click.Choice(["responses", "tickets", "metrics"]))
 @click.argument(
@@ -410,7 +421,11 @@ def db_rollup(rebuild: bool) -> None:
     type=click.Choice(["csv", "jsonl"]),
     help="File format (default: from the name: .csv, .jsonl, .ndjson, optionally .gz).",
 )
-@click.option("--source", help="Source of rows that name none (default: import).")
+@click.option(
+    "--source",
+    callback=lambda _ctx, _param, value: _checked_source(value),
+    help="Source of rows that name none (default: import; 1 to 64 characters, no spaces).",
+)
 @click.option(
     "--skip-invalid",
     is_flag=True,

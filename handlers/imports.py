@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import SessionFactory, session_scope
 from storage.ingest import Counts, upsert_counters, upsert_responses, upsert_tickets
-from storage.schemas import fields, validate_rows
+from storage.schemas import check_source, fields, validate_rows
 
 IMPORT_SOURCE = "import"
 BATCH_SIZE = 5_000
@@ -193,11 +193,12 @@ def import_file(
     """Import one file in one transaction; raise RowError on the first bad row unless skipping.
 
     `progress` is called with the number of bytes read so far, after each batch. `writer`
-    replaces the kind's plain upsert (the CLI passes the one that also raises alerts).
+    replaces the kind's plain upsert (the CLI passes the one that also raises alerts). An
+    invalid `source` raises `ValueError` before anything is read.
     """
     writer = writer or WRITERS[kind]
     fmt = file_format or detect_format(path)
-    default_source = source or IMPORT_SOURCE
+    default_source = IMPORT_SOURCE if source is None else check_source(source)
     report = ImportReport()
     rejects: IO[str] | None = None
     rejects_writer: Any = None
@@ -225,37 +226,47 @@ def import_file(
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
         records = _csv_records(text, kind) if fmt == "csv" else _jsonl_records(text)
         with session_scope(sessions) as session:
-            # records read but not yet validated: validated a batch at a time (one call into
-            # pydantic-core), in file order, so the first bad line is still the one reported
-            pending: list[tuple[int, dict[str, Any], Raw]] = []
+            # rows read but not yet validated, and (when skipping) the lines that could not
+            # be read, in file order: a batch is validated at once (one call into
+            # pydantic-core) and its rejects written in line order, so the first bad line is
+            # still the one reported and bad lines scattered through a file cost no more
+            # batches than clean ones
+            pending: list[tuple[int, dict[str, Any] | RowError, Raw]] = []
 
             def write_pending(session: Session = session) -> None:
-                if pending:
-                    batch = [record for _, record, _ in pending]
+                batch = [record for _, record, _ in pending if not isinstance(record, RowError)]
+                bad: dict[int, tuple[str | None, str]] = {}
+                valid: list[dict[str, Any]] = []
+                if batch:
                     try:
                         valid = validate_rows(kind, batch, source=default_source)
                     except ValidationError as exc:
                         bad = _errors_by_item(exc)
-                        for index in sorted(bad):
-                            line, _, raw = pending[index]
-                            reject(RowError(line, *bad[index]), raw)
-                        kept = [r for i, r in enumerate(batch) if i not in bad]
-                        valid = validate_rows(kind, kept, source=default_source) if kept else []
-                    pending.clear()
-                    if valid:
-                        counts = writer(session=session, rows=valid)
-                        report.rows += len(valid)
-                        report.created += counts.created
-                        report.updated += counts.updated
+                index = 0
+                for line, record, raw in pending:
+                    if isinstance(record, RowError):
+                        reject(record, raw)
+                        continue
+                    if index in bad:
+                        reject(RowError(line, *bad[index]), raw)
+                    index += 1
+                if bad:
+                    kept = [r for i, r in enumerate(batch) if i not in bad]
+                    valid = validate_rows(kind, kept, source=default_source) if kept else []
+                pending.clear()
+                if valid:
+                    counts = writer(session=session, rows=valid)
+                    report.rows += len(valid)
+                    report.created += counts.created
+                    report.updated += counts.updated
                 if progress is not None:
                     progress(position())
 
-            for line, record, raw in records:
-                if isinstance(record, RowError):
-                    write_pending()  # the rows before it first: errors are met in file order
-                    reject(record, raw)
-                    continue
-                pending.append((line, record, raw))
+            for entry in records:
+                if isinstance(entry[1], RowError) and not skip_invalid:
+                    write_pending()  # the rows before it may hold the first bad line
+                    reject(entry[1], entry[2])
+                pending.append(entry)
                 if len(pending) >= batch_size:
                     write_pending()
             write_pending()

@@ -19,22 +19,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, get_args
 
 from pydantic import (
     AwareDatetime,
     ConfigDict,
     Field,
     GetPydanticSchema,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     WithJsonSchema,
 )
-from pydantic_core import InitErrorDetails, from_json
+from pydantic_core import InitErrorDetails, PydanticCustomError, from_json
 from pydantic_core import core_schema as cs
 from typing_extensions import TypedDict
 
@@ -54,11 +51,39 @@ Source = Annotated[
 
 
 AttributeName = Annotated[str, StringConstraints(pattern=_ATTRIBUTE_NAME.pattern)]
-AttributeValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
-#: Free attributes: names of letters, digits, `_ . -`; values strings, numbers or booleans
-#: (kept as strings), null or empty to leave one out. Checked by pydantic-core itself: this is
-#: the hot path of every ingest.
-Attributes = dict[AttributeName, AttributeValue | StrictBool | StrictInt | StrictFloat | None]
+#: An attribute's value: a string (at most 255 characters), a number or a boolean (kept as
+#: strings), null or empty to leave it out. One union checked by pydantic-core itself (this is
+#: the hot path of every ingest) that reports one plain error rather than one per member. NaN
+#: and infinities, which JSON parsers may let through, are refused: no one means to store them.
+_ATTRIBUTE_VALUE = cs.union_schema(
+    [
+        cs.str_schema(strip_whitespace=True, max_length=255, strict=True),
+        cs.bool_schema(strict=True),
+        cs.int_schema(strict=True),
+        cs.float_schema(strict=True, allow_inf_nan=False),
+        cs.none_schema(),
+    ],
+    custom_error_type="attribute_value",
+    custom_error_message=(
+        "an attribute's value must be a string of at most 255 characters, a finite number, "
+        "a boolean or null"
+    ),
+)
+AttributeValue = Annotated[
+    str | bool | int | float | None,
+    GetPydanticSchema(lambda _type, _handler: _ATTRIBUTE_VALUE),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "maxLength": 255},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+Attributes = dict[AttributeName, AttributeValue]
 
 
 def attribute_strings(attributes: dict[str, Any] | None) -> dict[str, str]:
@@ -79,6 +104,29 @@ def attribute_strings(attributes: dict[str, Any] | None) -> dict[str, str]:
         else:
             out[key] = value if isinstance(value, str) else str(value)
     return out
+
+
+def check_source(value: str) -> str:
+    """A source name given for a whole import, stripped; `ValueError` saying what is wrong."""
+    try:
+        return _source_adapter().validate_python(value)
+    except ValidationError as exc:
+        reason = _SOURCE_PROBLEMS.get(exc.errors()[0]["type"], "is not a source name")
+        raise ValueError(
+            f"source {value!r} {reason}: a source is 1 to 64 characters without spaces"
+        ) from None
+
+
+_SOURCE_PROBLEMS = {
+    "string_too_short": "is empty",
+    "string_too_long": "is too long",
+    "string_pattern_mismatch": "contains a space",
+}
+
+
+@cache
+def _source_adapter() -> TypeAdapter[str]:
+    return TypeAdapter(Source)
 
 
 def _folded(choices: Sequence[str]) -> Any:
@@ -325,7 +373,14 @@ def _with_rules(
     good = [i for i in range(len(records)) if i not in bad]
     shaped = _adapter(kind).validate_python([records[i] for i in good])
     details = [
-        InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {}))
+        InitErrorDetails(
+            type=e["type"]
+            if e["type"] in _BUILTIN_ERRORS
+            else PydanticCustomError(e["type"], e["msg"]),
+            loc=e["loc"],
+            input=e["input"],
+            ctx=e.get("ctx", {}),
+        )
         for e in exc.errors()
     ]
     details += [
@@ -334,6 +389,11 @@ def _with_rules(
     ]
     details.sort(key=lambda detail: detail["loc"][0] if detail["loc"] else -1)
     return ValidationError.from_exception_data(kind, details)
+
+
+#: The error types pydantic-core can rebuild by name; ours (`attribute_value`) are rebuilt
+#: from their message.
+_BUILTIN_ERRORS = frozenset(get_args(cs.ErrorType))
 
 
 def _rule_error(loc: tuple[int | str, ...], value: Any, message: str) -> InitErrorDetails:

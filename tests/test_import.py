@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from bot import cli
 from handlers.imports import RowError, import_file
 from storage.db import SessionFactory, session_scope
-from storage.ingest import COUNTERS, RESPONSES, TICKETS, count_rows
+from storage.ingest import COUNTERS, RESPONSES, TICKETS, Counts, count_rows, upsert_responses
 from storage.models import SurveyResponse, Ticket
 
 HEADER = ["external_id", "survey", "score", "submitted_at", "comment", "plan", "channel"]
@@ -261,3 +262,69 @@ def test_rule_and_shape_errors_of_one_batch_come_in_file_order(
         lines = list(csv.DictReader(handle))
     assert [(r["line"], r["field"]) for r in lines] == [("3", "score"), ("7", "submitted_at")]
     assert responses(session_factory) == 6
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [("my crm", "contains a space"), ("", "is empty"), ("x" * 65, "is too long")],
+)
+def test_a_bad_source_is_refused_before_anything_is_read(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path, source: str, problem: str
+) -> None:
+    path = write_csv(tmp_path / "answers.csv", nps_rows(3))
+    code, output = run(db_url, "responses", str(path), "--source", source)
+    assert code == 2
+    assert "Invalid value for '--source'" in output
+    assert problem in output
+    assert responses(session_factory) == 0
+    with pytest.raises(ValueError, match=problem):
+        import_file(sessions=session_factory, kind="responses", path=path, source=source)
+
+
+def test_a_source_is_stripped(db_url: str, session_factory: SessionFactory, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "answers.csv", nps_rows(3))
+    code, output = run(db_url, "responses", str(path), "--source", " crm ")
+    assert code == 0, output
+    with session_scope(session_factory) as session:
+        sources = session.execute(select(col(SurveyResponse.source)).distinct()).scalars().all()
+    assert sources == ["crm"]
+
+
+def test_scattered_bad_lines_cost_no_extra_batches(
+    session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    """Lines that cannot be read (too few values) every other line: they wait in the batch
+    with the rows, in line order, so 750 lines in batches of 250 take 3 writes, not 250."""
+    rows: list[list[object]] = []
+    for i, row in enumerate(nps_rows(500)):
+        rows.append(row)
+        if i % 2:
+            rows.append([f"bad{i}", "nps"])
+    rows[10][2] = 12  # line 12: a record that reads but does not validate, among them
+    path = write_csv(tmp_path / "scattered.csv", rows)
+    writes: list[int] = []
+
+    def writer(*, session: Session, rows: list[dict[str, object]]) -> Counts:
+        writes.append(len(rows))
+        return upsert_responses(session=session, rows=rows)
+
+    report = import_file(
+        sessions=session_factory,
+        kind="responses",
+        path=path,
+        skip_invalid=True,
+        batch_size=250,
+        writer=writer,
+    )
+    assert (report.rows, report.rejected) == (499, 251)
+    assert writes == [166, 167, 166]  # the valid rows of each batch of 250 lines
+    assert sum(writes) == 499
+    lines = [e.line for e in report.errors]
+    assert lines == sorted(lines)
+    assert lines[:5] == [4, 7, 10, 12, 13]
+    assert report.rejects_path is not None
+    with report.rejects_path.open(newline="") as handle:
+        rejected = list(csv.DictReader(handle))
+    assert len(rejected) == 251
+    assert [int(r["line"]) for r in rejected] == sorted(int(r["line"]) for r in rejected)
+    assert responses(session_factory) == 499

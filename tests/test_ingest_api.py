@@ -235,3 +235,33 @@ def test_healthz_and_docs(api: tuple[httpx.Client, Any], tmp_path: Any) -> None:
     broken = Settings(database_url="postgresql://postgres@127.0.0.1:9/unreachable")
     with serve_app(create_app(broken)) as base_url:
         assert httpx.get(f"{base_url}/healthz").status_code == 503
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"-1e400"])
+def test_attributes_refuse_numbers_that_are_not_figures(
+    api: tuple[httpx.Client, Any], number: bytes
+) -> None:
+    """JSON parsers let NaN and infinities through (and 1e400 overflows to one): an attribute
+    holding one is refused with its item and field, not stored as the text "nan"."""
+    client, deps = api
+    body = (
+        b'[{"external_id": "r1", "survey": "nps", "score": 9, '
+        b'"submitted_at": "2026-11-02T09:30:00Z", "attributes": {"plan": "pro"}}, '
+        b'{"external_id": "r2", "survey": "nps", "score": 9, '
+        b'"submitted_at": "2026-11-02T09:30:00Z", "attributes": {"weight": ' + number + b"}}]"
+    )
+    answer = client.post(
+        "/api/v1/responses", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["errors"][0]
+    assert (error["index"], error["field"]) == (1, "attributes.weight")
+    assert "finite number" in error["message"]
+    assert stored(deps, RESPONSES) == 0
+    finite = client.post(
+        "/api/v1/responses", json=nps(3, attributes={"weight": 0.5, "vip": True, "n": 7})
+    )
+    assert finite.status_code == 200, finite.text
+    with session_scope(deps.sessions) as session:
+        row = session.execute(select(SurveyResponse)).scalar_one()
+    assert row.attributes == {"weight": "0.5", "vip": "true", "n": "7"}
