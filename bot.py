@@ -437,7 +437,13 @@ def _checked_source(value: str | None) -> str | None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where --skip-invalid writes rejected rows (default: FILE.rejects.csv).",
 )
-@click.option("--batch-size", default=5000, show_default=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--batch-size",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Lines read before their rows are validated and written together.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def import_command(
     kind: str,

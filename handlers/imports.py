@@ -135,7 +135,7 @@ def _csv_records(text: IO[str], kind: str) -> Iterator[tuple[int, dict[str, Any]
             if name == "attributes":
                 try:
                     parsed = json.loads(value)
-                except json.JSONDecodeError as exc:
+                except ValueError as exc:  # JSONDecodeError, or an integer too long to read
                     yield line, RowError(line, "attributes", f"not a JSON object: {exc}"), raw
                     break
                 if not isinstance(parsed, dict):
@@ -170,6 +170,9 @@ def _jsonl_records(text: IO[str]) -> Iterator[tuple[int, dict[str, Any] | RowErr
             record = json.loads(stripped)
         except json.JSONDecodeError as exc:
             yield line, RowError(line, None, f"not valid JSON: {exc.msg}"), stripped
+            continue
+        except ValueError as exc:  # an integer longer than Python reads (4,300 digits)
+            yield line, RowError(line, None, f"not valid JSON: {exc}"), stripped
             continue
         if not isinstance(record, dict):
             yield line, RowError(line, None, "each line must be a JSON object"), stripped

@@ -59,7 +59,7 @@ _ATTRIBUTE_VALUE = cs.union_schema(
     [
         cs.str_schema(strip_whitespace=True, max_length=255, strict=True),
         cs.bool_schema(strict=True),
-        cs.int_schema(strict=True),
+        cs.int_schema(strict=True),  # at most 255 characters written out: `attribute_strings`
         cs.float_schema(strict=True, allow_inf_nan=False),
         cs.none_schema(),
     ],
@@ -86,8 +86,20 @@ AttributeValue = Annotated[
 Attributes = dict[AttributeName, AttributeValue]
 
 
+class AttributeTooLong(ValueError):
+    """A number that takes more than 255 characters once written as an attribute."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"attribute {key!r} is a number of more than 255 characters")
+
+
 def attribute_strings(attributes: dict[str, Any] | None) -> dict[str, str]:
-    """Attributes as stored: string → string, with empty and null values left out."""
+    """Attributes as stored: string → string, with empty and null values left out.
+
+    Raises `AttributeTooLong` for a number longer than an attribute's 255 characters (a
+    string that long is refused by its shape already).
+    """
     if not attributes:
         return {}
     for value in attributes.values():
@@ -101,13 +113,20 @@ def attribute_strings(attributes: dict[str, Any] | None) -> dict[str, str]:
             continue
         if value is True or value is False:
             out[key] = "true" if value else "false"
+        elif isinstance(value, str):
+            out[key] = value
         else:
-            out[key] = value if isinstance(value, str) else str(value)
+            text = str(value)
+            if len(text) > 255:
+                raise AttributeTooLong(key)
+            out[key] = text
     return out
 
 
 def check_source(value: str) -> str:
     """A source name given for a whole import, stripped; `ValueError` saying what is wrong."""
+    if "\x00" in value:
+        raise ValueError(f"source {value!r} contains a NUL character")
     try:
         return _source_adapter().validate_python(value)
     except ValidationError as exc:
@@ -175,7 +194,7 @@ class TicketIn(TypedDict):
     first_response_at: NotRequired[AwareDatetime | None]
     resolved_at: NotRequired[AwareDatetime | None]
     handle_seconds: NotRequired[Annotated[float, Field(ge=0, allow_inf_nan=False)] | None]
-    contacts: NotRequired[Annotated[int, Field(ge=1), _default(1)]]
+    contacts: NotRequired[Annotated[int, Field(ge=1, le=2_147_483_647), _default(1)]]
     escalated: NotRequired[Annotated[bool, _default(False)]]
     reopened: NotRequired[Annotated[bool, _default(False)]]
     channel: NotRequired[Annotated[Label, StringConstraints(to_lower=True)] | None]
@@ -212,6 +231,14 @@ class CounterIn(TypedDict):
 Problem = tuple[int, str, str]
 
 
+def _attributes(record: dict[str, Any], index: int, problems: list[Problem]) -> None:
+    """The record's attributes as stored (`attribute_strings`), or a problem with one."""
+    try:
+        record["attributes"] = attribute_strings(record.get("attributes"))
+    except AttributeTooLong as exc:
+        problems.append((index, f"attributes.{exc.key}", str(exc)))
+
+
 def _finish_responses(records: list[dict[str, Any]], source: str) -> list[Problem]:
     """Scores on their survey's scale (NPS and eNPS always 0–10); default scale and source."""
     problems: list[Problem] = []
@@ -239,7 +266,7 @@ def _finish_responses(records: list[dict[str, Any]], source: str) -> list[Proble
             record["source"] = source
         if not get("comment"):
             record["comment"] = None
-        record["attributes"] = attribute_strings(get("attributes"))
+        _attributes(record, index, problems)
     return problems
 
 
@@ -261,20 +288,56 @@ def _finish_tickets(records: list[dict[str, Any]], source: str) -> list[Problem]
             record["escalated"] = False
         if "reopened" not in record:
             record["reopened"] = False
-        record["attributes"] = attribute_strings(get("attributes"))
+        _attributes(record, index, problems)
     return problems
 
 
 def _finish_counters(records: list[dict[str, Any]], source: str) -> list[Problem]:
     """The kind follows the name unless given (levels: customers, headcount, followers)."""
-    for record in records:
+    problems: list[Problem] = []
+    for index, record in enumerate(records):
         get = record.get
         if not get("kind"):
             record["kind"] = "level" if record["name"] in LEVEL_COUNTERS else "flow"
         if not get("source"):
             record["source"] = source
-        record["attributes"] = attribute_strings(get("attributes"))
-    return []
+        _attributes(record, index, problems)
+    return problems
+
+
+NUL_MESSAGE = "text must not contain a NUL character (\\u0000)"
+
+
+def _nul_problems(records: list[dict[str, Any]]) -> list[Problem]:
+    """Text holding a NUL character: PostgreSQL cannot store one, and no one means to send it.
+
+    A JSON body can only carry one escaped (`\\u0000`), so the API runs this only for a body
+    that holds that escape; files and other callers always run it.
+    """
+    problems: list[Problem] = []
+    for index, record in enumerate(records):
+        for name, value in record.items():
+            if type(value) is str:
+                if "\x00" in value:
+                    problems.append((index, name, NUL_MESSAGE))
+            elif name == "attributes" and value:
+                problems.extend(
+                    (index, f"attributes.{key}", NUL_MESSAGE)
+                    for key, item in value.items()
+                    if type(item) is str and "\x00" in item
+                )
+    return problems
+
+
+def _problems(
+    kind: str, records: list[dict[str, Any]], source: str, *, scan_nul: bool
+) -> list[Problem]:
+    """The finishing pass's problems (which also fills the defaults), by record."""
+    problems = _FINISH[kind](records, source)
+    if scan_nul:
+        problems += _nul_problems(records)
+        problems.sort(key=lambda problem: problem[0])
+    return problems
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -314,14 +377,14 @@ def validate_rows(kind: str, records: Sequence[Any], *, source: str) -> list[dic
     try:
         rows = _adapter(kind).validate_python(records)
     except ValidationError as exc:
-        raise _with_rules(kind, records, exc, source) from None
-    return _finished(kind, rows, source, indexed=True)
+        raise _with_rules(kind, records, exc, source, scan_nul=True) from None
+    return _finished(kind, rows, source, indexed=True, scan_nul=True)
 
 
 def validate_row(kind: str, record: Any, *, source: str) -> dict[str, Any]:
     """Validate one record into the row to store (errors' `loc` names the field)."""
     row = _single_adapter(kind).validate_python(record)
-    return _finished(kind, [row], source, indexed=False)[0]
+    return _finished(kind, [row], source, indexed=False, scan_nul=True)[0]
 
 
 def validate_json_rows(
@@ -334,16 +397,17 @@ def validate_json_rows(
     `json_invalid` for a body that is not JSON, `too_long` for too many records, `list_type` for
     a body that is neither an object nor an array; for a single object, `loc` has no index.
     """
+    scan_nul = b"\\u0000" in body  # JSON text cannot hold a NUL otherwise
     if body.lstrip()[:1] == b"{":
         row = _single_adapter(kind).validate_json(body)
-        return _finished(kind, [row], source, indexed=False)
+        return _finished(kind, [row], source, indexed=False, scan_nul=scan_nul)
     try:
         rows = _json_adapter(kind, max_items).validate_json(body)
     except ValidationError as exc:
         if not _item_errors(exc):
             raise
-        raise _with_rules(kind, from_json(body), exc, source) from None
-    return _finished(kind, rows, source, indexed=True)
+        raise _with_rules(kind, from_json(body), exc, source, scan_nul=scan_nul) from None
+    return _finished(kind, rows, source, indexed=True, scan_nul=scan_nul)
 
 
 @cache
@@ -363,7 +427,7 @@ def _item_errors(exc: ValidationError) -> set[int]:
 
 
 def _with_rules(
-    kind: str, records: Sequence[Any], exc: ValidationError, source: str
+    kind: str, records: Sequence[Any], exc: ValidationError, source: str, *, scan_nul: bool
 ) -> ValidationError:
     """The shape errors of a batch, with those of the rules across fields of the records that
     had their shape, in the records' order (so the first error is the first bad record)."""
@@ -385,7 +449,7 @@ def _with_rules(
     ]
     details += [
         _rule_error((good[index], field), shaped[index].get(field), message)
-        for index, field, message in _FINISH[kind](shaped, source)
+        for index, field, message in _problems(kind, shaped, source, scan_nul=scan_nul)
     ]
     details.sort(key=lambda detail: detail["loc"][0] if detail["loc"] else -1)
     return ValidationError.from_exception_data(kind, details)
@@ -403,11 +467,11 @@ def _rule_error(loc: tuple[int | str, ...], value: Any, message: str) -> InitErr
 
 
 def _finished(
-    kind: str, rows: list[dict[str, Any]], source: str, *, indexed: bool
+    kind: str, rows: list[dict[str, Any]], source: str, *, indexed: bool, scan_nul: bool
 ) -> list[dict[str, Any]]:
     """Rows once the rules across fields hold and the defaults are in; otherwise a
     `ValidationError` naming each record (when `indexed`) and field at fault."""
-    problems = _FINISH[kind](rows, source)
+    problems = _problems(kind, rows, source, scan_nul=scan_nul)
     if problems:
         raise ValidationError.from_exception_data(
             kind,

@@ -328,3 +328,56 @@ def test_scattered_bad_lines_cost_no_extra_batches(
     assert len(rejected) == 251
     assert [int(r["line"]) for r in rejected] == sorted(int(r["line"]) for r in rejected)
     assert responses(session_factory) == 499
+
+
+def test_lines_the_database_could_not_take_are_bad_lines(
+    db_url: str, session_factory: SessionFactory, tmp_path: Path
+) -> None:
+    """An integer too long for Python to read, text with a NUL character (PostgreSQL cannot
+    store one) and a count beyond the column's range are reported with their line like any
+    other bad line, never a traceback; with --skip-invalid they are set aside."""
+    good = {
+        "external_id": "ok",
+        "survey": "nps",
+        "score": 9,
+        "submitted_at": "2026-10-01T10:00:00Z",
+    }
+    lines = [
+        json.dumps(good),
+        json.dumps(good)
+        .replace('"ok"', '"big"')
+        .replace("}", ', "attributes": {"n": 1' + "0" * 5000 + "}}"),
+        json.dumps({**good, "external_id": "nul", "comment": "a\u0000b"}),
+    ]
+    path = tmp_path / "answers.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, output = run(db_url, "responses", str(path))
+    assert code != 0
+    assert "line 2: not valid JSON" in output
+    assert responses(session_factory) == 0
+    rejects = tmp_path / "rejects.csv"
+    code, output = run(db_url, "responses", str(path), "--skip-invalid", "--rejects", str(rejects))
+    assert code == 0, output
+    with rejects.open(newline="") as handle:
+        rejected = [(r["line"], r["field"]) for r in csv.DictReader(handle)]
+    assert rejected == [("2", ""), ("3", "comment")]
+    assert responses(session_factory) == 1
+
+    nul_csv = write_csv(
+        tmp_path / "nul.csv", [["n1", "nps", 9, "2026-10-01T10:00:00Z", "a\x00b", "pro", ""]]
+    )
+    code, output = run(db_url, "responses", str(nul_csv))
+    assert code != 0
+    assert "line 2, field 'comment': text must not contain a NUL character" in output
+
+    tickets = tmp_path / "tickets.jsonl"
+    tickets.write_text(
+        json.dumps({"external_id": "t1", "created_at": "2026-10-01T10:00:00Z", "contacts": 10**30})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, output = run(db_url, "tickets", str(tickets))
+    assert code != 0
+    assert "line 1, field 'contacts'" in output
+    with session_scope(session_factory) as session:
+        assert count_rows(session=session, table=TICKETS) == 0

@@ -237,12 +237,22 @@ def test_healthz_and_docs(api: tuple[httpx.Client, Any], tmp_path: Any) -> None:
         assert httpx.get(f"{base_url}/healthz").status_code == 503
 
 
-@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"-1e400"])
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        (b"NaN", "finite number"),
+        (b"Infinity", "finite number"),
+        (b"-Infinity", "finite number"),
+        (b"-1e400", "finite number"),
+        (b"1" + b"0" * 300, "more than 255 characters"),
+    ],
+)
 def test_attributes_refuse_numbers_that_are_not_figures(
-    api: tuple[httpx.Client, Any], number: bytes
+    api: tuple[httpx.Client, Any], number: bytes, problem: str
 ) -> None:
     """JSON parsers let NaN and infinities through (and 1e400 overflows to one): an attribute
-    holding one is refused with its item and field, not stored as the text "nan"."""
+    holding one is refused with its item and field, not stored as the text "nan"; so is a
+    number longer than an attribute may be."""
     client, deps = api
     body = (
         b'[{"external_id": "r1", "survey": "nps", "score": 9, '
@@ -256,7 +266,7 @@ def test_attributes_refuse_numbers_that_are_not_figures(
     assert answer.status_code == 422, answer.text
     error = answer.json()["errors"][0]
     assert (error["index"], error["field"]) == (1, "attributes.weight")
-    assert "finite number" in error["message"]
+    assert problem in error["message"]
     assert stored(deps, RESPONSES) == 0
     finite = client.post(
         "/api/v1/responses", json=nps(3, attributes={"weight": 0.5, "vip": True, "n": 7})
@@ -265,3 +275,29 @@ def test_attributes_refuse_numbers_that_are_not_figures(
     with session_scope(deps.sessions) as session:
         row = session.execute(select(SurveyResponse)).scalar_one()
     assert row.attributes == {"weight": "0.5", "vip": "true", "n": "7"}
+
+
+def test_text_with_a_nul_character_is_refused_on_both_databases(
+    api: tuple[httpx.Client, Any],
+) -> None:
+    """PostgreSQL cannot store NUL in text: a JSON `\\u0000` anywhere is a 422 naming the
+    item and field on both databases (not a 500 on one of them), and nothing is stored."""
+    client, deps = api
+    batch = [nps(0), nps(1, comment="fine\u0000print"), nps(2, attributes={"plan": "\u0000"})]
+    answer = client.post("/api/v1/responses", json=batch)
+    assert answer.status_code == 422, answer.text
+    errors = [(e["index"], e["field"]) for e in answer.json()["errors"]]
+    assert errors == [(1, "comment"), (2, "attributes.plan")]
+    assert "NUL character" in answer.json()["detail"]
+    single = client.post(
+        "/api/v1/tickets", json={"external_id": "t\u0000", "created_at": "2026-11-02T09:30:00Z"}
+    )
+    assert single.status_code == 422, single.text
+    assert single.json()["errors"][0]["field"] == "external_id"
+    assert stored(deps, RESPONSES) == 0
+    assert stored(deps, TICKETS) == 0
+    # an escaped backslash followed by "u0000" is plain text, stored as sent
+    literal = client.post("/api/v1/responses", json=nps(3, comment="C:\\u0000"))
+    assert literal.status_code == 200, literal.text
+    with session_scope(deps.sessions) as session:
+        assert session.execute(select(col(SurveyResponse.comment))).scalar_one() == "C:\\u0000"
