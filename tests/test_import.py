@@ -42,6 +42,12 @@ def run(db_url: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def rejected(path: Path) -> list[dict[str, str]]:
+    """The rows of a rejects file: line, field, reason, raw."""
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def responses(factory: SessionFactory) -> int:
     with session_scope(factory) as session:
         return count_rows(session=session, table=RESPONSES)
@@ -113,8 +119,7 @@ def test_skip_invalid_writes_rejects_with_reasons(
     assert "8 rows imported" in output
     assert "2 invalid rows skipped" in output
     assert responses(session_factory) == 8
-    with rejects.open(newline="") as handle:
-        lines = list(csv.DictReader(handle))
+    lines = rejected(rejects)
     assert [(r["line"], r["field"]) for r in lines] == [("5", "survey"), ("9", "submitted_at")]
     assert lines[0]["raw"].startswith("r3,smiley,3,")
     assert "Input should be" in lines[0]["reason"]
@@ -220,8 +225,7 @@ def test_errors_come_in_file_order_across_validation_and_parsing(
     rejects = tmp_path / "mixed.rejects.csv"
     code, output = run(db_url, "responses", str(path), "--skip-invalid", "--rejects", str(rejects))
     assert code == 0, output
-    with rejects.open(newline="") as handle:
-        lines = list(csv.DictReader(handle))
+    lines = rejected(rejects)
     assert [(r["line"], r["field"]) for r in lines] == [("3", "score"), ("5", "")]
     assert [r["raw"] for r in lines] == ["r1,nps,12,2026-10-02T10:00:00Z,,pro,email", "r3,nps"]
     assert responses(session_factory) == 4
@@ -258,8 +262,7 @@ def test_rule_and_shape_errors_of_one_batch_come_in_file_order(
     rejects = tmp_path / "rules.rejects.csv"
     code, output = run(db_url, "responses", str(path), "--skip-invalid", "--rejects", str(rejects))
     assert code == 0, output
-    with rejects.open(newline="") as handle:
-        lines = list(csv.DictReader(handle))
+    lines = rejected(rejects)
     assert [(r["line"], r["field"]) for r in lines] == [("3", "score"), ("7", "submitted_at")]
     assert responses(session_factory) == 6
 
@@ -323,10 +326,9 @@ def test_scattered_bad_lines_cost_no_extra_batches(
     assert lines == sorted(lines)
     assert lines[:5] == [4, 7, 10, 12, 13]
     assert report.rejects_path is not None
-    with report.rejects_path.open(newline="") as handle:
-        rejected = list(csv.DictReader(handle))
-    assert len(rejected) == 251
-    assert [int(r["line"]) for r in rejected] == sorted(int(r["line"]) for r in rejected)
+    set_aside = rejected(report.rejects_path)
+    assert len(set_aside) == 251
+    assert [int(r["line"]) for r in set_aside] == sorted(int(r["line"]) for r in set_aside)
     assert responses(session_factory) == 499
 
 
@@ -358,9 +360,7 @@ def test_lines_the_database_could_not_take_are_bad_lines(
     rejects = tmp_path / "rejects.csv"
     code, output = run(db_url, "responses", str(path), "--skip-invalid", "--rejects", str(rejects))
     assert code == 0, output
-    with rejects.open(newline="") as handle:
-        rejected = [(r["line"], r["field"]) for r in csv.DictReader(handle)]
-    assert rejected == [("2", ""), ("3", "comment")]
+    assert [(r["line"], r["field"]) for r in rejected(rejects)] == [("2", ""), ("3", "comment")]
     assert responses(session_factory) == 1
 
     nul_csv = write_csv(
