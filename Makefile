@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve test lint bench clean
+.PHONY: install run serve test quick lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/kpibot serve $(ARGS)
 
+# The whole suite, spread over the machine's cores (pytest-xdist; each worker gets its own
+# PostgreSQL database). `make quick` leaves out the tests marked slow (the full rollup matrix).
 test: $(STAMP)
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n auto $(ARGS)
+
+quick: $(STAMP)
+	$(BIN)/pytest -n auto -m "not slow" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

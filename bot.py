@@ -1,27 +1,62 @@
 """kpibot's composition root and command line.
 
 Builds settings, engine, sessions, the FastAPI app (and, when configured, the Slack app and the
-scheduler) and hands them down. No business logic lives here.
+scheduler) from the list of features, and hands them down. No business logic lives here: each
+command opens the service (`running`), calls a handler and prints what it says.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from apscheduler.schedulers.base import BaseScheduler
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from handlers.deps import Deps
-from handlers.jobs.scheduler import JobSetup
 from settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+    from fastapi import FastAPI
+
+    from handlers.feature import Commands, Feature
+
 log = logging.getLogger("kpibot")
+
+#: Every feature, by the package that registers it (`<package>.registration.FEATURE`).
+#: Adding a feature is adding its folder under handlers/ and one line here.
+FEATURE_PACKAGES = (
+    "handlers.answers",
+    "handlers.ingest",
+    "handlers.digests",
+    "handlers.alerts",
+    "handlers.rollups",
+)
+
+
+@cache
+def features() -> tuple[Feature, ...]:
+    """The registered features, in the order their parts are wired."""
+    return tuple(
+        importlib.import_module(f"{package}.registration").FEATURE for package in FEATURE_PACKAGES
+    )
+
+
+def commands() -> Commands:
+    """Every feature's `/kpi` subcommands and help lines."""
+    from handlers.feature import Commands
+
+    return Commands.of(features())
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -42,6 +77,25 @@ def build_deps(settings: Settings) -> Deps:
     return Deps(settings=settings, engine=engine, sessions=make_session_factory(engine))
 
 
+def is_sqlite(url: str) -> bool:
+    """Whether the URL names an SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+@contextmanager
+def running(settings: Settings | None = None) -> Iterator[Deps]:
+    """The service for one command: settings, the migrations on SQLite (PostgreSQL migrates as
+    a deploy step: `kpibot db upgrade`), the deps; the engine is disposed however it ends."""
+    settings = settings or load_settings()
+    if is_sqlite(settings.database_url):
+        upgrade(settings.database_url)
+    deps = build_deps(settings)
+    try:
+        yield deps
+    finally:
+        deps.engine.dispose()
+
+
 def tune_gc() -> None:
     """Make Python's cyclic garbage collector cheap for batch work.
 
@@ -56,60 +110,54 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-def is_sqlite(url: str) -> bool:
-    """Whether the URL names an SQLite database."""
-    return make_url(url).get_backend_name() == "sqlite"
-
-
-def create_app(settings: Settings, deps: Deps | None = None):  # type: ignore[no-untyped-def]
-    """The ASGI app `kpibot serve` runs: the HTTP API (and the Slack app when configured)."""
+def create_app(settings: Settings, deps: Deps | None = None) -> FastAPI:
+    """The ASGI app `kpibot serve` runs: every feature's routes (and the Slack app when
+    configured)."""
     from handlers.http.app import create_api
 
     deps = deps or build_deps(settings)
-    api = create_api(deps)
+    api = create_api(deps, features())
     if settings.slack_enabled and settings.slack_mode == "http":
         from handlers.slack.app import build_bolt_app, mount
 
-        mount(api, build_bolt_app(deps))
+        mount(api, build_bolt_app(deps, features()))
     return api
 
 
-def job_setups(slack: bool = True) -> list[JobSetup]:
-    """Every part's scheduled jobs, in the order they are added (without Slack: rollups only)."""
-    from handlers.alerts.jobs import setup as alerts
-    from handlers.digests.jobs import setup as digests
-    from handlers.jobs.rollups import setup as rollups
-
-    return [rollups, digests, alerts] if slack else [rollups]
-
-
 def build_scheduler_for(deps: Deps) -> BaseScheduler:
-    """The scheduler with every part's jobs, posting with the once-only Slack client.
+    """The scheduler with every feature's jobs, posting with the once-only Slack client.
 
-    Without SLACK_BOT_TOKEN it runs only the jobs that need no Slack (the daily rollups).
+    Without SLACK_BOT_TOKEN it runs only the jobs that post nothing (the daily rollups).
     """
     from handlers.jobs.scheduler import build_scheduler
     from handlers.slack.posting import once_client
 
     slack = deps.settings.slack_bot_token is not None
-    return build_scheduler(deps, once_client(deps.settings), job_setups(slack))
+    return build_scheduler(deps, once_client(deps), features(), slack=slack)
+
+
+def scheduled_features(settings: Settings) -> str:
+    """`digests, alerts, rollups`: what a scheduler runs with these settings."""
+    from handlers.jobs.scheduler import job_names
+
+    return ", ".join(job_names(features(), slack=settings.slack_bot_token is not None))
 
 
 def startup_notes(settings: Settings) -> list[str]:
     """One line for each part that is off, naming the settings that turn it on."""
-    notes = []
-    if settings.ingest_token is None:
-        notes.append(
-            "HTTP API off: set KPIBOT_INGEST_TOKEN to accept ingest and KPI calls "
-            "(Authorization: Bearer <token>)"
-        )
+    notes: list[str] = []
+    for feature in features():
+        if feature.notes is not None:
+            notes.extend(feature.notes(settings))
     if not settings.slack_enabled:
         notes.append(
             "Slack off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN with "
             "KPIBOT_SLACK_MODE=socket) to answer slash commands"
         )
     if settings.slack_bot_token is None:
-        notes.append("digests and alerts off: they need SLACK_BOT_TOKEN to post")
+        posting = [f.name for f in features() if f.jobs is not None and f.jobs_post]
+        if posting:
+            notes.append(f"{' and '.join(posting)} off: they need SLACK_BOT_TOKEN to post")
     return notes
 
 
@@ -125,30 +173,16 @@ def cli(verbose: bool) -> None:
 
 
 DEMO_DATABASE = Path("kpibot-demo.db")
-DEMO_QUESTIONS = ("/nps last-30d", "/kpi frt last-week by channel")
 
 
 def build_demo(path: Path, *, seed: int, days: int, quiet: bool = False) -> str:
     """Create a fresh SQLite file at `path` with the seeded history; return its URL."""
-    from demo.load import load_demo
-    from demo.synthetic import default_end
+    from demo.tour import fill
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    url = f"sqlite:///{path.resolve()}"
-    upgrade(url)
-    deps = build_deps(load_settings(database_url=url))
-    try:
-        loaded = load_demo(sessions=deps.sessions, seed=seed, end=default_end(), days=days)
-    finally:
-        deps.engine.dispose()
+    url = fill(path, seed=seed, days=days)
     if not quiet:
-        click.echo(
-            f"demo data in {path}: {loaded.responses:,} survey responses, {loaded.tickets:,} "
-            f"tickets, {loaded.counters:,} counter readings over {days} days (seed {seed})",
-            err=True,
-        )
-    return url
+        click.echo(url.summary, err=True)
+    return url.url
 
 
 @cli.command()
@@ -164,55 +198,15 @@ def build_demo(path: Path, *, seed: int, days: int, quiet: bool = False) -> str:
 @click.option("--force", is_flag=True, help="Replace --database even if it is not the demo's.")
 def demo(database: Path, seed: int, days: int, force: bool) -> None:
     """Fill a fresh SQLite database with a realistic year of data and show what kpibot answers."""
-    from handlers.slack.commands import reply
-    from handlers.slack.terminal import render
+    from demo.tour import tour
 
     if database.exists() and database != DEMO_DATABASE and not force:
         raise click.UsageError(f"{database} exists; pass --force to replace it")
     url = build_demo(database, seed=seed, days=days)
-    deps = build_deps(load_settings(database_url=url))
-    try:
-        for question in DEMO_QUESTIONS:
-            command, _, text = question.partition(" ")
-            message, shared = reply(deps, command, text)
-            click.echo(f"\n$ {question}\n{render(message, shared=shared)}")
-        demo_digest(deps, database.with_name(database.stem + "-digest.png"))
-    finally:
-        deps.engine.dispose()
-    click.echo(
-        f'\nTry more with DATABASE_URL={url} kpibot ask "/kpi list"',
-    )
-
-
-def demo_digest(deps: Deps, chart_path: Path) -> None:
-    """Print the weekly digest of the demo data as Slack would show it; write its chart."""
-    from handlers.digests.build import DEFAULT_KPIS
-    from handlers.digests.deliver import compose
-    from handlers.digests.schedule import digest_period, last_fire, next_fire
-    from handlers.slack.terminal import render
-    from storage.digest_tables import DigestSubscription
-
-    subscription = DigestSubscription(
-        id=0,
-        channel_id="C0DEMO",
-        cadence="weekly",
-        cron="0 9 * * mon",
-        timezone=deps.settings.timezone,
-        kpis=list(DEFAULT_KPIS),
-    )
-    now = deps.clock()
-    cron, tz = subscription.cron, subscription.timezone
-    fire = next_fire(cron, tz, now) or now
-    period = digest_period("weekly", cron, tz, fire)
-    if period.current.end > now:  # the week is not over: show the digest already due
-        fire = last_fire(cron, tz, now) or now
-        period = digest_period("weekly", cron, tz, fire)
-    _, message, png = compose(deps, subscription, period)
-    click.echo(f"\n$ the weekly digest of {fire:%a %d %b %Y} (/kpi digest add #channel)")
-    click.echo(render(message, shared=True))
-    if png is not None:
-        chart_path.write_bytes(png)
-        click.echo(f"  (its trend chart, posted in the thread: {chart_path})")
+    with running(load_settings(database_url=url)) as deps:
+        for text in tour(deps, commands(), database.with_name(database.stem + "-digest.png")):
+            click.echo(text)
+    click.echo(f'\nTry more with DATABASE_URL={url} kpibot ask "/kpi list"')
 
 
 @cli.command()
@@ -237,30 +231,27 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
     if use_demo:
         url = build_demo(DEMO_DATABASE, seed=7, days=365)
         settings = load_settings(database_url=url)
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
     for note in startup_notes(settings):
         click.echo(f"kpibot: {note}", err=True)
-    deps = build_deps(settings)
-    app = create_app(settings, deps)
-    tune_gc()
-    if settings.slack_enabled and settings.slack_mode == "socket":
-        from handlers.slack.app import start_socket_mode
+    with running(settings) as deps:
+        app = create_app(settings, deps)
+        tune_gc()
+        if settings.slack_enabled and settings.slack_mode == "socket":
+            from handlers.slack.app import start_socket_mode
 
-        start_socket_mode(deps)
-        click.echo("kpibot: Slack in Socket Mode", err=True)
-    scheduler = None
-    if not no_scheduler:
-        scheduler = build_scheduler_for(deps)
-        scheduler.start()
-        jobs = "digests, alerts, rollups" if settings.slack_bot_token else "rollups"
-        click.echo(f"kpibot: scheduler running ({jobs})", err=True)
-    click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="info")
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            start_socket_mode(deps, features())
+            click.echo("kpibot: Slack in Socket Mode", err=True)
+        scheduler = None
+        if not no_scheduler:
+            scheduler = build_scheduler_for(deps)
+            scheduler.start()
+            click.echo(f"kpibot: scheduler running ({scheduled_features(settings)})", err=True)
+        click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="info")
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
 
 
 @cli.command()
@@ -275,20 +266,18 @@ def scheduler() -> None:
     settings = load_settings()
     if settings.slack_bot_token is None:
         raise click.ClickException("the scheduler posts to Slack: set SLACK_BOT_TOKEN")
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
-    deps = build_deps(settings)
-    jobs = build_scheduler_for(deps)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    jobs.start()
-    click.echo("kpibot: scheduler running (digests, alerts, rollups); Ctrl-C stops it", err=True)
-    try:
-        stop.wait()
-    finally:
-        jobs.shutdown(wait=True)
-        deps.engine.dispose()
+    with running(settings) as deps:
+        jobs = build_scheduler_for(deps)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        jobs.start()
+        names = scheduled_features(settings)
+        click.echo(f"kpibot: scheduler running ({names}); Ctrl-C stops it", err=True)
+        try:
+            stop.wait()
+        finally:
+            jobs.shutdown(wait=True)
 
 
 @cli.group()
@@ -302,14 +291,8 @@ def digest_list() -> None:
     from handlers.digests.commands import list_message
     from handlers.slack.terminal import render
 
-    settings = load_settings()
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
-    deps = build_deps(settings)
-    try:
+    with running() as deps:
         click.echo(render(list_message(deps)))
-    finally:
-        deps.engine.dispose()
 
 
 @digest.command("send")
@@ -325,45 +308,16 @@ def digest_send(subscription_id: int, again: bool) -> None:
     A slot that failed or whose fate is unknown is claimed and posted; one already sent (or
     being sent) is refused unless --again.
     """
-    from handlers.digests.deliver import deliver
-    from handlers.digests.schedule import last_fire
-    from handlers.slack.posting import once_client
-    from storage.db import session_scope
-    from storage.digests import get_subscription
+    from handlers.digests.deliver import DigestError, send_now
 
     settings = load_settings()
     if settings.slack_bot_token is None:
         raise click.ClickException("posting needs SLACK_BOT_TOKEN")
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
-    deps = build_deps(settings)
-    try:
-        with session_scope(deps.sessions) as session:
-            subscription = get_subscription(session=session, subscription_id=subscription_id)
-        if subscription is None:
-            raise click.ClickException(f"no digest #{subscription_id} (see `kpibot digest list`)")
-        now = deps.clock()
-        slot = last_fire(subscription.cron, subscription.timezone, now) or now
-        result = deliver(
-            deps,
-            once_client(settings),
-            subscription_id,
-            slot,
-            now=now,
-            trigger="manual",
-            reclaim=("failed", "unknown", "missed"),
-            claim_at=now if again else None,
-        )
-    finally:
-        deps.engine.dispose()
-    if result.status == "skipped":
-        raise click.ClickException(
-            f"digest #{subscription_id} for {slot:%Y-%m-%d %H:%M} UTC: {result.detail} "
-            "(--again posts a fresh copy)"
-        )
-    if result.status != "sent":
-        raise click.ClickException(f"digest #{subscription_id}: {result.status}: {result.detail}")
-    click.echo(f"digest #{subscription_id} sent (ts {result.message_ts}, chart {result.chart})")
+    with running(settings) as deps:
+        try:
+            click.echo(send_now(deps, subscription_id, again=again))
+        except DigestError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @cli.group()
@@ -384,19 +338,15 @@ def db_upgrade(revision: str) -> None:
 @click.option("--rebuild", is_flag=True, help="Drop every rollup first and build them all again.")
 def db_rollup(rebuild: bool) -> None:
     """Build the daily rollups of every day that ended (the scheduler does it every 5 minutes)."""
-    from handlers.jobs.rollups import refresh_now
-    from storage.rollups import forget
+    from handlers.rollups.jobs import refresh_now
+    from storage.rollups.store import forget
 
-    settings = load_settings()
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
-    deps = build_deps(settings)
-    if rebuild:
-        forget(deps.sessions)
-    built = refresh_now(deps)
+    with running() as deps:
+        if rebuild:
+            forget(deps.sessions)
+        built = refresh_now(deps)
     for cube, days in built.days.items():
         click.echo(f"{cube}: {days} day(s) built")
-    deps.engine.dispose()
 
 
 def _checked_source(value: str | None) -> str | None:
@@ -464,46 +414,42 @@ def import_command(
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from handlers.alerts.writers import AlertingResponsesWriter
-    from handlers.imports import RowError, detect_format, import_file
+    from handlers.ingest.files import RowError, detect_format, import_file
 
     settings = load_settings()
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
     try:
         fmt = file_format or detect_format(path)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    deps = build_deps(settings)
-    tune_gc()
-    console = Console(stderr=True)
     progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         DownloadColumn(),
         TimeRemainingColumn(),
-        console=console,
+        console=Console(stderr=True),
         disable=quiet,
         transient=True,
     )
-    try:
-        with progress:
-            task = progress.add_task(f"{kind} ← {path.name}", total=path.stat().st_size)
-            report = import_file(
-                sessions=deps.sessions,
-                kind=kind,  # type: ignore[arg-type]
-                path=path,
-                file_format=fmt,  # type: ignore[arg-type]
-                source=source,
-                skip_invalid=skip_invalid,
-                rejects_path=rejects_path,
-                batch_size=batch_size,
-                progress=lambda done: progress.update(task, completed=done),
-                writer=AlertingResponsesWriter(deps) if kind == "responses" else None,
-            )
-    except RowError as exc:
-        raise click.ClickException(f"{path}: {exc} (nothing of this file was imported)") from exc
-    finally:
-        deps.engine.dispose()
+    with running(settings) as deps:
+        tune_gc()
+        try:
+            with progress:
+                task = progress.add_task(f"{kind} ← {path.name}", total=path.stat().st_size)
+                report = import_file(
+                    sessions=deps.sessions,
+                    kind=kind,  # type: ignore[arg-type]
+                    path=path,
+                    file_format=fmt,  # type: ignore[arg-type]
+                    source=source,
+                    skip_invalid=skip_invalid,
+                    rejects_path=rejects_path,
+                    batch_size=batch_size,
+                    progress=lambda done: progress.update(task, completed=done),
+                    writer=AlertingResponsesWriter(deps) if kind == "responses" else None,
+                )
+        except RowError as exc:
+            message = f"{path}: {exc} (nothing of this file was imported)"
+            raise click.ClickException(message) from exc
     click.echo(
         f"{path}: {report.rows} rows imported ({report.created} created, {report.updated} updated)"
     )
@@ -525,24 +471,28 @@ def kpi(words: tuple[str, ...], as_json: bool, tz: str | None) -> None:
     """Answer a KPI question: `kpibot kpi nps last-30d plan=enterprise by channel`."""
     import json
 
-    from handlers.cli_render import render
+    from handlers.answers.service import KpiError, answer_text
+    from handlers.answers.terminal import render
     from handlers.formatting import to_json
-    from handlers.kpi_service import KpiError, answer_text
 
-    settings = load_settings()
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
-    deps = build_deps(settings)
-    try:
-        result = answer_text(deps=deps, text=" ".join(words), tz=tz)
-    except KpiError as exc:
-        raise click.UsageError(str(exc)) from exc
-    finally:
-        deps.engine.dispose()
+    with running() as deps:
+        try:
+            result = answer_text(deps=deps, text=" ".join(words), tz=tz)
+        except KpiError as exc:
+            raise click.UsageError(str(exc)) from exc
+        settings = deps.settings
     if as_json:
         click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
     else:
         click.echo(render(result, currency=settings.currency, language=settings.language))
+
+
+@cli.command()
+def catalogue() -> None:
+    """Print the KPI catalogue as a Markdown table (the README's table is this output)."""
+    from kpis.catalogue import markdown_table
+
+    click.echo(markdown_table())
 
 
 @cli.command()
@@ -552,18 +502,12 @@ def ask(command_line: str) -> None:
 
     Example: kpibot ask "/kpi frt last-week by channel"
     """
-    from handlers.slack.commands import reply
+    from handlers.answers.commands import reply
     from handlers.slack.terminal import render
 
     command, _, text = command_line.strip().partition(" ")
-    settings = load_settings()
-    if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
-    deps = build_deps(settings)
-    try:
-        message, shared = reply(deps, command, text)
-    finally:
-        deps.engine.dispose()
+    with running() as deps:
+        message, shared = reply(deps, commands(), command, text)
     click.echo(render(message, shared=shared))
 
 

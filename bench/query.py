@@ -25,12 +25,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from handlers.answers.service import answer_text
 from handlers.deps import Deps
-from handlers.kpi_service import answer_text
 from settings import Settings
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
-from storage.rollups import forget, refresh
+from storage.rollups.store import forget, refresh
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SPAN_DAYS = 400

@@ -20,8 +20,8 @@ import httpx
 
 from bench.common import dataset, kpibot_server
 from bench.query import NOW, OUT
+from handlers.answers.service import answer_text
 from handlers.deps import Deps
-from handlers.kpi_service import answer_text
 from settings import Settings
 from storage.db import make_engine, make_session_factory
 from tests.fakeslack import fake_slack

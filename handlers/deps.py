@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,3 +34,5 @@ class Deps:
     alerts_waiting: threading.Event = field(default_factory=threading.Event)
     #: Set by every ingest of survey answers: threshold rules are evaluated at the next tick.
     data_changed: threading.Event = field(default_factory=threading.Event)
+    #: How Slack retries wait between attempts (tests record the waits instead of sleeping).
+    slack_wait: Callable[[float], None] = time.sleep

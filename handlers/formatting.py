@@ -1,29 +1,38 @@
 """How figures read to people, in English or French: values, deltas, durations, money.
 
-Rounding happens here, once, half away from zero. Used by the terminal, Slack and digests.
+Rounding happens here, once, half away from zero. Negative values are written with the minus
+sign (U+2212), not a hyphen. Used by the terminal, Slack and digests.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from handlers.i18n import figure_reason, word
 from kpis.result import Figure, KpiResult
 from kpis.stats import round_half_away
 
 ARROWS = {True: "▲", False: "▼", None: "▶"}
+MINUS = "\u2212"
 
 
 def number(value: float, digits: int = 0, language: str = "en") -> str:
-    """`1,234.5` in English, `1 234,5` in French (narrow no-break space for thousands)."""
+    """`1,234.5` in English, `1 234,5` in French (narrow no-break space for thousands);
+    `−3` with the minus sign."""
     rounded = round_half_away(value, digits)
-    text = f"{rounded:,.{digits}f}"
+    if rounded == 0:
+        rounded = 0.0  # no "−0"
+    text = f"{abs(rounded):,.{digits}f}"
     if language == "fr":
         text = text.replace(",", "\u202f").replace(".", ",")
-    return text
+    return MINUS + text if rounded < 0 else text
 
 
 def duration(seconds: float, language: str = "en") -> str:
-    """`45 s`, `14 min`, `2 h 14 min`, `3 d 4 h` (`j` for days in French)."""
+    """`45 s`, `14 min`, `2 h 14 min`, `3 d 4 h` (`j` for days in French; `−` before a
+    negative one)."""
+    if seconds < 0 and int(round_half_away(seconds)) != 0:
+        return MINUS + duration(-seconds, language)
     total = int(round_half_away(seconds))
     if total < 60:
         return f"{total} s"
@@ -45,7 +54,10 @@ def money(value: float, currency: str, language: str = "en") -> str:
     amount = number(value, digits, language)
     if language == "fr":
         return f"{amount}\u00a0{symbol.strip()}"
-    return f"{symbol}{amount}" if len(symbol) == 1 else f"{amount} {symbol.strip()}"
+    if len(symbol) == 1:
+        sign = MINUS if amount.startswith(MINUS) else ""
+        return f"{sign}{symbol}{amount.removeprefix(MINUS)}"
+    return f"{amount} {symbol.strip()}"
 
 
 def value(
@@ -77,7 +89,7 @@ def change(unit: str, amount: float, currency: str = "EUR", language: str = "en"
     sign = "+" if amount > 0 else "−" if amount < 0 else "±"
     size = abs(amount)
     if unit in ("nps", "percent"):
-        label = " pts" if language == "en" else "\u00a0pts"
+        label = word("pts", language)
         return f"{sign}{number(size, 0 if unit == 'nps' else 1, language)}{label}"
     if unit == "seconds":
         return f"{sign}{duration(size, language)}"
@@ -108,26 +120,33 @@ def delta(result: KpiResult, currency: str = "EUR", language: str = "en") -> str
 
 
 def verdict(result: KpiResult, language: str = "en") -> str:
-    """`better`, `worse` or `no change`, respecting the KPI's direction, and significance."""
+    """`better`, `worse` or `no change`, respecting the KPI's direction, and significance.
+
+    A KPI with no better direction (ticket volume) says `changed`, or `no change` when the
+    change rounds to zero as shown.
+    """
+    if result.delta is None:
+        return ""
     improved = None if shown_zero(result) else result.improved
-    words = {
-        "en": {True: "better", False: "worse", None: "no change"},
-        "fr": {True: "mieux", False: "moins bien", None: "stable"},
-    }[language]
-    text = words[improved]
-    if result.delta is None or result.direction is None:
-        return "" if result.delta is None else ("changed" if language == "en" else "variation")
+    if result.direction is None:
+        return word("no_change" if shown_zero(result) else "changed", language)
+    text = word({True: "better", False: "worse", None: "no_change"}[improved], language)
     if result.significant is False:
-        text += ", not significant" if language == "en" else ", non significatif"
+        text += word("not_significant", language)
     elif result.significant:
-        text += ", significant" if language == "en" else ", significatif"
+        text += word("significant", language)
     return text
+
+
+def shows_n(unit: str) -> bool:
+    """Whether a KPI's n is worth showing beside its value (a count's n is its value)."""
+    return unit != "count"
 
 
 def figure_text(unit: str, figure: Figure, currency: str = "EUR", language: str = "en") -> str:
     """The figure's value, or why there is none."""
     if figure.value is None:
-        return figure.reason or "—"
+        return figure_reason(figure.reason, language) if figure.reason else "—"
     return value(unit, figure.value, currency, language)
 
 

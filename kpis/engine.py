@@ -1,7 +1,7 @@
 """The engine: from a KPI, a period and a question to a `KpiResult`.
 
 It asks a `Runner` (storage, wired in by the handlers) for the aggregates the KPI's formula
-needs, as `kpis.plan` data, and turns the numbers into figures. Groups are ranked by their
+needs, as `query.plan` data, and turns the numbers into figures. Groups are ranked by their
 current n; the largest `top` are kept and the rest are pooled into "other" (counts and sums
 added, percentiles recomputed by the database over the pooled rows).
 """
@@ -14,14 +14,22 @@ from typing import Protocol
 from kpis.catalogue import Kpi
 from kpis.formulas import Formula
 from kpis.periods import Period
-from kpis.plan import OTHER, LevelResult, Levels, Scan, ScanResult
 from kpis.question import Question
 from kpis.result import Figure, GroupFigure, KpiResult
+from query.plan import (
+    OTHER,
+    Key,
+    LevelResult,
+    Levels,
+    Numbers,
+    Scan,
+    ScanResult,
+    additive,
+)
 
 NONE_LABEL = "(none)"
 OTHER_LABEL = "other"
 
-Numbers = dict[str, float | None]
 Table = dict[str | None, dict[int, Numbers]]
 
 
@@ -37,26 +45,23 @@ class Runner(Protocol):
         ...
 
 
-def _merge(into: Table, key: str | None, index: int, numbers: Mapping[str, float | None]) -> None:
+def _merge(into: Table, key: str | None, index: int, numbers: Mapping[Key, float | None]) -> None:
     into.setdefault(key, {}).setdefault(index, {}).update(numbers)
 
 
-def _additive(name: str) -> bool:
-    return "@" not in name
-
-
 def _pool(rows: list[dict[int, Numbers]], windows: int) -> dict[int, Numbers]:
+    """Groups' numbers added up (counts, sums, levels); quantiles are left to be recomputed."""
     pooled: dict[int, Numbers] = {}
     for index in range(windows):
         total: Numbers = {}
         for row in rows:
-            for name, value in row.get(index, {}).items():
-                if not _additive(name):
+            for key, value in row.get(index, {}).items():
+                if not additive(key):
                     continue
                 if value is None:
-                    total.setdefault(name, None)
+                    total.setdefault(key, None)
                 else:
-                    total[name] = (total.get(name) or 0.0) + value
+                    total[key] = (total.get(key) or 0.0) + value
         pooled[index] = total
     return pooled
 
@@ -68,52 +73,58 @@ def _fetch(
     runner: Runner,
     group_by: str | None,
     keep: tuple[str | None, ...] | None,
-    additive: bool,
+    totals: bool,
 ) -> Table:
-    """Run the formula's scans and level reads for the current and previous windows."""
+    """Run the formula's scans and level reads for the current and previous windows: the
+    additive numbers (`totals`: counts, sums, levels) or else the percentiles."""
     windows = (period.current, period.previous)
     table: Table = {}
     for need in formula.scans(windows):
         span = need.windows or windows
-        if additive and need.measures:
+        if totals and need.measures:
             result = runner.scan(
                 Scan(
-                    need.source,
-                    need.time_column,
-                    span,
-                    need.measures,
-                    (),
-                    question.filters,
-                    group_by,
+                    source=need.source,
+                    time_column=need.time_column,
+                    windows=span,
+                    measures=need.measures,
+                    filters=question.filters,
+                    group_by=group_by,
                 )
             )
             for key, by_window in result.items():
                 for index, numbers in by_window.items():
                     target = index if need.window_index is None else need.window_index
                     _merge(table, key, target, numbers)
-        if not additive and need.percentiles:
+        if not totals and need.percentiles:
             result = runner.scan(
                 Scan(
-                    need.source,
-                    need.time_column,
-                    span,
-                    (),
-                    need.percentiles,
-                    question.filters,
-                    group_by,
-                    keep,
+                    source=need.source,
+                    time_column=need.time_column,
+                    windows=span,
+                    percentiles=need.percentiles,
+                    filters=question.filters,
+                    group_by=group_by,
+                    keep_groups=keep,
                 )
             )
             for key, by_window in result.items():
                 for index, numbers in by_window.items():
                     _merge(table, key, index, numbers)
-    if additive:
+    if totals:
         for level in formula.levels():
             instants = tuple(w.start if level.at == "start" else w.end for w in windows)
-            readings = runner.levels(Levels(level.counter, instants, question.filters, group_by))
+            readings = runner.levels(
+                Levels(
+                    counter=level.counter,
+                    instants=instants,
+                    filters=question.filters,
+                    group_by=group_by,
+                )
+            )
             for key, by_instant in readings.items():
                 for index, value in by_instant.items():
-                    _merge(table, key, index, {level.name: value})
+                    _merge(table, key, index, {level: value})
     return table
 
 
@@ -121,9 +132,9 @@ def compute(*, kpi: Kpi, period: Period, question: Question, runner: Runner) -> 
     """Answer one question: figures for the period and the previous one, and per group."""
     formula = kpi.formula
     group_by = question.group_by
-    additive = _fetch(formula, question, period, runner, group_by, None, True)
+    summed = _fetch(formula, question, period, runner, group_by, None, True)
     overall_percentiles = _fetch(formula, question, period, runner, None, None, False)
-    totals = additive.get(None, {}) if group_by is None else _pool(list(additive.values()), 2)
+    totals = summed.get(None, {}) if group_by is None else _pool(list(summed.values()), 2)
     for index, numbers in overall_percentiles.get(None, {}).items():
         totals.setdefault(index, {}).update(numbers)
     current = formula.figure(totals.get(0, {}), 0)
@@ -136,7 +147,7 @@ def compute(*, kpi: Kpi, period: Period, question: Question, runner: Runner) -> 
     )
     groups: tuple[GroupFigure, ...] = ()
     if group_by is not None:
-        groups = _groups(formula, question, period, runner, additive)
+        groups = _groups(formula, question, period, runner, summed)
     return KpiResult(
         key=kpi.key,
         name=kpi.name_en,
@@ -155,18 +166,18 @@ def compute(*, kpi: Kpi, period: Period, question: Question, runner: Runner) -> 
 
 
 def _groups(
-    formula: Formula, question: Question, period: Period, runner: Runner, additive: Table
+    formula: Formula, question: Question, period: Period, runner: Runner, summed: Table
 ) -> tuple[GroupFigure, ...]:
     sizes: list[tuple[int, str | None]] = []
-    for key, by_window in additive.items():
+    for key, by_window in summed.items():
         figure = formula.figure(by_window.get(0, {}), 0)
         sizes.append((figure.n, key))
     sizes.sort(key=lambda item: (-item[0], "" if item[1] is None else item[1]))
     kept = [key for n, key in sizes[: question.top] if n > 0]
     rest = [key for n, key in sizes if key not in kept and n > 0]
-    table: Table = {key: additive[key] for key in kept}
+    table: Table = {key: summed[key] for key in kept}
     if rest:
-        table[OTHER] = _pool([additive[key] for key in rest], 2)
+        table[OTHER] = _pool([summed[key] for key in rest], 2)
     percentiles = _fetch(formula, question, period, runner, question.group_by, tuple(kept), False)
     for key, by_window in percentiles.items():
         target = key if key in table else (OTHER if rest else None)

@@ -1,9 +1,10 @@
 """The handful of formula shapes every KPI is an instance of.
 
-Each formula says which aggregates it needs (as `kpis.plan` data, for the windows it is given)
+Each formula says which aggregates it needs (as `query.plan` data, for the windows it is given)
 and how to turn the numbers that come back for one window into a `Figure`, and whether two
 windows differ significantly. Numbers are pooled counts and sums: segments and periods are
-summed, never averaged.
+summed, never averaged. The numbers are keyed by the contract's typed keys (`Total`,
+`Quantile`, `LevelAt`), named once below.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from kpis.periods import Window
-from kpis.plan import ColumnOffset, Cond, Expr, Measure, Percentiles, Source
+from kpis.bands import BOTTOM_TWO, NPS_DETRACTOR, PROMOTER, TOP_TWO, of_survey
 from kpis.result import FEWER_THAN_FIVE, NO_DATA, ZERO_DENOMINATOR, Figure
 from kpis.stats import (
     mean_and_variance,
@@ -26,10 +26,34 @@ from kpis.stats import (
     wilson_interval,
     z_test,
 )
+from query.plan import (
+    Cond,
+    Condition,
+    Expr,
+    Key,
+    LevelAt,
+    Measure,
+    Percentiles,
+    Quantile,
+    Source,
+    Total,
+    Window,
+)
 
-Numbers = Mapping[str, float | None]
+Numbers = Mapping[Key, float | None]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 QUANTILES = (0.5, 0.9)
+
+#: The keys the formulas read back.
+N = Total("n")
+HIGH = Total("high")
+LOW = Total("low")
+HIT = Total("hit")
+SUM = Total("sum")
+SUMSQ = Total("sumsq")
+CREATED = Total("created")
+RESOLVED = Total("resolved")
+RESPONSES = Total("responses")
 
 
 @dataclass(frozen=True)
@@ -46,21 +70,8 @@ class ScanNeed:
     window_index: int | None = None
 
 
-@dataclass(frozen=True)
-class LevelNeed:
-    """A level counter read at each window's start or end."""
-
-    counter: str
-    at: Literal["start", "end"]
-
-    @property
-    def name(self) -> str:
-        """The key its value has among a window's numbers."""
-        return f"level:{self.counter}:{self.at}"
-
-
-def _get(numbers: Numbers, name: str) -> float:
-    value = numbers.get(name)
+def _get(numbers: Numbers, key: Key) -> float:
+    value = numbers.get(key)
     return 0.0 if value is None else value
 
 
@@ -73,7 +84,7 @@ class Formula:
         """The scans this formula needs over these windows."""
         return []
 
-    def levels(self) -> list[LevelNeed]:
+    def levels(self) -> list[LevelAt]:
         """The level readings this formula needs at each window's edges."""
         return []
 
@@ -92,10 +103,6 @@ class Formula:
         return figure
 
 
-def _survey(survey: str) -> Cond:
-    return Cond("survey", "=", survey)
-
-
 @dataclass(frozen=True)
 class NetScore(Formula):
     """100 × (promoters − detractors) / n: NPS, eNPS, and the net effort score."""
@@ -110,13 +117,10 @@ class NetScore(Formula):
         return self.minimum
 
     def _conds(self) -> tuple[tuple[Cond, ...], tuple[Cond, ...]]:
-        base = _survey(self.survey)
+        base = of_survey(self.survey)
         if self.nps_bands:
-            return (base, Cond("score", ">=", 9)), (base, Cond("score", "<=", 6))
-        return (
-            (base, Cond("score", ">=", ColumnOffset("scale_max", -1))),
-            (base, Cond("score", "<=", 2)),
-        )
+            return (base, PROMOTER), (base, NPS_DETRACTOR)
+        return (base, TOP_TWO), (base, BOTTOM_TWO)
 
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
         top, bottom = self._conds()
@@ -125,15 +129,15 @@ class NetScore(Formula):
                 "responses",
                 "submitted_at",
                 (
-                    Measure("n", "count", where=(_survey(self.survey),)),
-                    Measure("high", "count", where=top),
-                    Measure("low", "count", where=bottom),
+                    Measure(N, "count", where=(of_survey(self.survey),)),
+                    Measure(HIGH, "count", where=top),
+                    Measure(LOW, "count", where=bottom),
                 ),
             )
         ]
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n, high, low = (int(_get(numbers, k)) for k in ("n", "high", "low"))
+        n, high, low = (int(_get(numbers, k)) for k in (N, HIGH, LOW))
         value = nps_value(high, low, n)
         if value is None:
             return self.withheld(Figure(None, 0, NO_DATA))
@@ -157,8 +161,8 @@ class NetScore(Formula):
         return self.withheld(Figure(value, n, parts=parts, ci=nps_interval(high, low, n)))
 
     def significant(self, current: Numbers, previous: Numbers) -> bool | None:
-        a = [int(_get(current, k)) for k in ("n", "high", "low")]
-        b = [int(_get(previous, k)) for k in ("n", "high", "low")]
+        a = [int(_get(current, k)) for k in (N, HIGH, LOW)]
+        b = [int(_get(previous, k)) for k in (N, HIGH, LOW)]
         if a[0] < max(1, self.minimum) or b[0] < max(1, self.minimum):
             return None
         va, vb = nps_variance(a[1], a[2], a[0]), nps_variance(b[1], b[2], b[0])
@@ -173,24 +177,17 @@ class TopBox(Formula):
     survey: str
 
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
-        base = _survey(self.survey)
+        base = of_survey(self.survey)
         return [
             ScanNeed(
                 "responses",
                 "submitted_at",
-                (
-                    Measure("n", "count", where=(base,)),
-                    Measure(
-                        "hit",
-                        "count",
-                        where=(base, Cond("score", ">=", ColumnOffset("scale_max", -1))),
-                    ),
-                ),
+                (Measure(N, "count", where=(base,)), Measure(HIT, "count", where=(base, TOP_TWO))),
             )
         ]
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n, hit = int(_get(numbers, "n")), _get(numbers, "hit")
+        n, hit = int(_get(numbers, N)), _get(numbers, HIT)
         if n == 0:
             return Figure(None, 0, NO_DATA)
         parts: dict[str, float | None] = {"satisfied_count": hit}
@@ -198,7 +195,7 @@ class TopBox(Formula):
 
     def significant(self, current: Numbers, previous: Numbers) -> bool | None:
         return two_proportion_test(
-            _get(current, "hit"), _get(current, "n"), _get(previous, "hit"), _get(previous, "n")
+            _get(current, HIT), _get(current, N), _get(previous, HIT), _get(previous, N)
         )
 
 
@@ -209,11 +206,11 @@ class Mean(Formula):
     source: Source
     time_column: str
     expr: Expr
-    where: tuple[Cond, ...] = ()
+    where: tuple[Condition, ...] = ()
     quantiles: tuple[float, ...] = ()
 
-    def _where(self) -> tuple[Cond, ...]:
-        conds = list(self.where)
+    def _where(self) -> tuple[Condition, ...]:
+        conds: list[Condition] = list(self.where)
         conds.append(Cond(self.expr.column, "notnull"))
         if self.expr.minus:
             conds.append(Cond(self.expr.minus, "notnull"))
@@ -229,34 +226,32 @@ class Mean(Formula):
                 self.source,
                 self.time_column,
                 (
-                    Measure("n", "count", where=where),
-                    Measure("sum", "sum", self.expr, where),
-                    Measure("sumsq", "sumsq", self.expr, where),
+                    Measure(N, "count", where=where),
+                    Measure(SUM, "sum", self.expr, where),
+                    Measure(SUMSQ, "sumsq", self.expr, where),
                 ),
                 percentiles,
             )
         ]
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n = int(_get(numbers, "n"))
-        stats = mean_and_variance(_get(numbers, "sum"), _get(numbers, "sumsq"), n)
+        n = int(_get(numbers, N))
+        stats = mean_and_variance(_get(numbers, SUM), _get(numbers, SUMSQ), n)
         if stats is None:
             return Figure(None, 0, NO_DATA)
         mean, variance = stats
         parts: dict[str, float | None] = {}
         for q in self.quantiles:
             label = "median" if q == 0.5 else f"p{round(q * 100)}"
-            parts[label] = numbers.get(f"p@{q}")
+            parts[label] = numbers.get(Quantile("p", q))
         return Figure(mean, n, parts=parts, ci=t_interval(mean, variance, n))
 
     def significant(self, current: Numbers, previous: Numbers) -> bool | None:
-        a = mean_and_variance(_get(current, "sum"), _get(current, "sumsq"), int(_get(current, "n")))
-        b = mean_and_variance(
-            _get(previous, "sum"), _get(previous, "sumsq"), int(_get(previous, "n"))
-        )
-        if a is None or b is None or _get(current, "n") < 2 or _get(previous, "n") < 2:
+        a = mean_and_variance(_get(current, SUM), _get(current, SUMSQ), int(_get(current, N)))
+        b = mean_and_variance(_get(previous, SUM), _get(previous, SUMSQ), int(_get(previous, N)))
+        if a is None or b is None or _get(current, N) < 2 or _get(previous, N) < 2:
             return None
-        return z_test(a[0] - b[0], a[1] / _get(current, "n"), b[1] / _get(previous, "n"))
+        return z_test(a[0] - b[0], a[1] / _get(current, N), b[1] / _get(previous, N))
 
 
 @dataclass(frozen=True)
@@ -265,8 +260,8 @@ class Share(Formula):
 
     source: Source
     time_column: str
-    hit: tuple[Cond, ...]
-    base: tuple[Cond, ...] = ()
+    hit: tuple[Condition, ...]
+    base: tuple[Condition, ...] = ()
 
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
         return [
@@ -274,14 +269,14 @@ class Share(Formula):
                 self.source,
                 self.time_column,
                 (
-                    Measure("n", "count", where=self.base),
-                    Measure("hit", "count", where=(*self.base, *self.hit)),
+                    Measure(N, "count", where=self.base),
+                    Measure(HIT, "count", where=(*self.base, *self.hit)),
                 ),
             )
         ]
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n, hit = int(_get(numbers, "n")), _get(numbers, "hit")
+        n, hit = int(_get(numbers, N)), _get(numbers, HIT)
         if n == 0:
             return Figure(None, 0, NO_DATA)
         parts: dict[str, float | None] = {"count": hit}
@@ -289,7 +284,7 @@ class Share(Formula):
 
     def significant(self, current: Numbers, previous: Numbers) -> bool | None:
         return two_proportion_test(
-            _get(current, "hit"), _get(current, "n"), _get(previous, "hit"), _get(previous, "n")
+            _get(current, HIT), _get(current, N), _get(previous, HIT), _get(previous, N)
         )
 
 
@@ -299,13 +294,13 @@ class Count(Formula):
 
     source: Source
     time_column: str
-    where: tuple[Cond, ...] = ()
+    where: tuple[Condition, ...] = ()
 
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
-        return [ScanNeed(self.source, self.time_column, (Measure("n", "count", where=self.where),))]
+        return [ScanNeed(self.source, self.time_column, (Measure(N, "count", where=self.where),))]
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n = int(_get(numbers, "n"))
+        n = int(_get(numbers, N))
         return Figure(float(n), n)
 
 
@@ -322,12 +317,12 @@ class Backlog(Formula):
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
         needs = []
         for i, w in enumerate(windows):
-            for name, column in (("created", "created_at"), ("resolved", "resolved_at")):
+            for key, column in ((CREATED, "created_at"), (RESOLVED, "resolved_at")):
                 needs.append(
                     ScanNeed(
                         "tickets",
                         column,
-                        (Measure(name, "count"),),
+                        (Measure(key, "count"),),
                         windows=(Window(EPOCH, w.end),),
                         window_index=i,
                     )
@@ -335,7 +330,7 @@ class Backlog(Formula):
         return needs
 
     def figure(self, numbers: Numbers, index: int) -> Figure:
-        n = int(_get(numbers, "created") - _get(numbers, "resolved"))
+        n = int(_get(numbers, CREATED) - _get(numbers, RESOLVED))
         return Figure(float(n), n)
 
 
@@ -372,29 +367,29 @@ class CounterRatio(Formula):
             measures = []
             for name in flows:
                 where = (Cond("name", "=", name), Cond("kind", "=", "flow"))
-                measures.append(Measure(f"sum:{name}", "sum", Expr("value"), where))
-                measures.append(Measure(f"obs:{name}", "count", where=where))
+                measures.append(Measure(Total("sum", of=name), "sum", Expr("value"), where))
+                measures.append(Measure(Total("obs", of=name), "count", where=where))
             needs.append(ScanNeed("counters", "at", tuple(measures)))
         if any(t.kind == "responses" for t in self.numerator):
-            needs.append(ScanNeed("responses", "submitted_at", (Measure("responses", "count"),)))
+            needs.append(ScanNeed("responses", "submitted_at", (Measure(RESPONSES, "count"),)))
         return needs
 
-    def levels(self) -> list[LevelNeed]:
+    def levels(self) -> list[LevelAt]:
         return [
-            LevelNeed(t.counter, t.kind)
+            LevelAt(t.counter, t.kind)
             for t in (*self.numerator, *self.denominator)
-            if t.kind in ("start", "end")
+            if t.kind == "start" or t.kind == "end"
         ]
 
     @staticmethod
     def _term(numbers: Numbers, term: Term) -> float | None:
         if term.kind == "flow":
-            if not numbers.get(f"obs:{term.counter}"):
+            if not numbers.get(Total("obs", of=term.counter)):
                 return None
-            return _get(numbers, f"sum:{term.counter}")
+            return _get(numbers, Total("sum", of=term.counter))
         if term.kind == "responses":
-            return _get(numbers, "responses")
-        return numbers.get(LevelNeed(term.counter, term.kind).name)
+            return _get(numbers, RESPONSES)
+        return numbers.get(LevelAt(term.counter, term.kind))
 
     def _side(self, numbers: Numbers, terms: tuple[Term, ...]) -> float | None:
         values = [self._term(numbers, t) for t in terms]
@@ -405,7 +400,9 @@ class CounterRatio(Formula):
     def figure(self, numbers: Numbers, index: int) -> Figure:
         top = self._side(numbers, self.numerator)
         if not self.denominator:
-            observations = sum(int(_get(numbers, f"obs:{t.counter}")) for t in self.numerator)
+            observations = sum(
+                int(_get(numbers, Total("obs", of=t.counter))) for t in self.numerator
+            )
             if top is None:
                 return Figure(None, 0, NO_DATA)
             return Figure(top * self.scale, observations)
@@ -439,7 +436,6 @@ __all__ = [
     "Count",
     "CounterRatio",
     "Formula",
-    "LevelNeed",
     "Mean",
     "NetScore",
     "ScanNeed",

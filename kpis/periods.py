@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from query.plan import Window
 
 DEFAULT_PERIOD = "last-30d"
 
@@ -41,27 +43,52 @@ _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
 
 
+#: Why a period is refused, by code: the engine's own (English) words. The handlers say the same
+#: in the user's language from the same code and parameters (`handlers.i18n`).
+PERIOD_REASONS = {
+    "bad_date": "not a valid date",
+    "rolling_n": "a rolling period needs N ≥ 1",
+    "no_month": "no such month",
+    "no_week": "{year} has no ISO week {week}",
+    "range_order": "the range ends before it starts",
+    "unknown_period": "unknown period",
+}
+
+
 class PeriodError(ValueError):
-    """A period the engine cannot read; `accepted` lists the forms it can."""
+    """A period the engine cannot read: `code` says why (`PERIOD_REASONS`), with `params`;
+    `accepted` lists the forms it can read."""
 
-    def __init__(self, text: str, reason: str) -> None:
+    def __init__(self, text: str, code: str, **params: object) -> None:
         self.text = text
-        self.reason = reason
+        self.code = code
+        self.params = params
+        self.reason = PERIOD_REASONS[code].format(**params)
         self.accepted = (*EXAMPLES, *EXPLICIT_EXAMPLES)
-        super().__init__(f"{reason}: '{text}'")
+        super().__init__(f"{self.reason}: '{text}'")
 
 
-@dataclass(frozen=True)
-class Window:
-    """A half-open span of time `[start, end)` in UTC."""
+class UnknownTimezone(ValueError):
+    """A timezone name that is not an IANA zone kpibot knows (`shown`: cut to 64 characters)."""
 
-    start: datetime
-    end: datetime
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.shown = shown = name if len(name) <= 64 else name[:63] + "…"
+        super().__init__(f"unknown timezone '{shown}' (IANA names, e.g. Europe/Paris, UTC)")
 
-    @property
-    def seconds(self) -> float:
-        """The window's length in seconds."""
-        return (self.end - self.start).total_seconds()
+
+#: The longest IANA zone name is 32 characters; anything much longer is not one.
+_ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}$")
+
+
+def timezone(name: str) -> ZoneInfo:
+    """The IANA zone of that name; UnknownTimezone for anything else (never a crash)."""
+    if len(name) > 64 or not _ZONE_NAME.match(name):
+        raise UnknownTimezone(name)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise UnknownTimezone(name) from None
 
 
 @dataclass(frozen=True)
@@ -170,14 +197,14 @@ def _parse_date(text: str, original: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise PeriodError(original, "not a valid date") from exc
+        raise PeriodError(original, "bad_date") from exc
 
 
 def parse_period(text: str | None, *, now: datetime, tz: str | ZoneInfo = "UTC") -> Period:
     """Read a period text at instant `now` in timezone `tz`; None means the default, last-30d."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+    zone = tz if isinstance(tz, ZoneInfo) else timezone(tz)
     raw = (text or DEFAULT_PERIOD).strip()
     key = raw.lower()
     local_now = now.astimezone(zone)
@@ -190,7 +217,7 @@ def parse_period(text: str | None, *, now: datetime, tz: str | ZoneInfo = "UTC")
     if match := _ROLLING.match(key):
         count, unit = int(match[1]), match[2]
         if count < 1:
-            raise PeriodError(raw, "a rolling period needs N ≥ 1")
+            raise PeriodError(raw, "rolling_n")
         return made(key, _rolling(count, unit, local_now))
     if key == "today":
         return made("today", _to_date("day", now, zone), True)
@@ -209,7 +236,7 @@ def parse_period(text: str | None, *, now: datetime, tz: str | ZoneInfo = "UTC")
     if match := _MONTH.match(key):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
-            raise PeriodError(raw, "no such month")
+            raise PeriodError(raw, "no_month")
         return made(key, _calendar("month", date(year, month, 1), zone))
     if match := _QUARTER.match(key):
         year, quarter = int(match[1]), int(match[2])
@@ -221,12 +248,12 @@ def parse_period(text: str | None, *, now: datetime, tz: str | ZoneInfo = "UTC")
         try:
             monday = date.fromisocalendar(year, week, 1)
         except ValueError as exc:
-            raise PeriodError(raw, f"{year} has no ISO week {week}") from exc
+            raise PeriodError(raw, "no_week", year=year, week=week) from exc
         return made(f"{year}-W{week:02d}", _calendar("week", monday, zone))
     if match := _RANGE.match(key):
         first, last = _parse_date(match[1], raw), _parse_date(match[2], raw)
         if last < first:
-            raise PeriodError(raw, "the range ends before it starts")
+            raise PeriodError(raw, "range_order")
         days = (last - first).days + 1
         current = Window(_local(first, zone), _local(last + timedelta(days=1), zone))
         previous = Window(_local(first - timedelta(days=days), zone), current.start)
@@ -235,7 +262,7 @@ def parse_period(text: str | None, *, now: datetime, tz: str | ZoneInfo = "UTC")
         return made(key, _calendar("day", _parse_date(key, raw), zone))
     if match := _YEAR.match(key):
         return made(key, _calendar("year", date(int(match[1]), 1, 1), zone))
-    raise PeriodError(raw, "unknown period")
+    raise PeriodError(raw, "unknown_period")
 
 
 def looks_like_period(token: str) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kpis.periods import looks_like_period
-from kpis.plan import Filter
+from query.plan import Filter
 
 DEFAULT_TOP = 10
 _TOKEN = re.compile(r'[^\s"=!:]+(?:!?[=:])"[^"]*"|"[^"]*"|\S+')
@@ -15,13 +16,41 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N]"
 
 
-class QuestionError(ValueError):
-    """A word the parser cannot place; `token` is it."""
+#: Why a question is refused, by code: the engine's own (English) words. The handlers say the
+#: same in the user's language from the same code and parameters (`handlers.i18n`).
+QUESTION_REASONS = {
+    "by_needs_attribute": "'by' needs an attribute, e.g. 'by channel'",
+    "top_not_number": "top needs a whole number, e.g. top=5",
+    "top_range": "top must be between 1 and 50",
+    "one_period": "only one period at a time (already '{period}')",
+    "unexpected_word": "unexpected word",
+    "which_kpi": "which KPI? e.g. 'nps last-30d'",
+    "not_attribute": "not an attribute name",
+    "bad_filter": "a filter is name=value or name!=value",
+    "bad_api_filter": "a filter is name:value or name!:value",
+}
 
-    def __init__(self, token: str, reason: str) -> None:
+
+class QuestionError(ValueError):
+    """A word the parser cannot place (`token`); `code` says why (`QUESTION_REASONS`)."""
+
+    def __init__(self, token: str, code: str, **params: object) -> None:
         self.token = token
-        self.reason = reason
-        super().__init__(f"{reason}: '{token}'")
+        self.code = code
+        self.params = params
+        self.reason = QUESTION_REASONS[code].format(**params)
+        super().__init__(f"{self.reason}: '{token}'")
+
+
+class UnknownAttribute(LookupError):
+    """A filter or grouping names an attribute no record has; `suggestions` are close ones."""
+
+    def __init__(self, name: str, known: list[str], suggestions: list[str]) -> None:
+        self.name = name
+        self.known = known
+        self.suggestions = suggestions
+        hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
+        super().__init__(f"unknown attribute '{name}'{hint}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +62,27 @@ class Question:
     filters: tuple[Filter, ...] = ()
     group_by: str | None = None
     top: int = DEFAULT_TOP
+
+
+def filter_of(word: str) -> Filter | None:
+    """`plan=enterprise`, `channel!=email` (or `plan:enterprise`, `channel!:email`, as the HTTP
+    API writes them) as a filter; None when the word is not one."""
+    match = _FILTER.match(word)
+    if match is None:
+        return None
+    return Filter(match[1], match[3], negate=match[2].startswith("!"))
+
+
+def parse_filters(words: Sequence[str], *, refusal: str = "bad_filter") -> tuple[Filter, ...]:
+    """Filters as typed or stored (`["plan=enterprise", "region!=emea"]`); QuestionError (with
+    the code `refusal`) for a word that is not one."""
+    out = []
+    for word in words:
+        found = filter_of(word)
+        if found is None:
+            raise QuestionError(word, refusal)
+        out.append(found)
+    return tuple(out)
 
 
 def tokens(text: str) -> list[str]:
@@ -56,7 +106,7 @@ def parse_question(text: str, *, kpi: str | None = None) -> Question:
         lower = word.lower()
         if lower == "by":
             if i + 1 >= len(words):
-                raise QuestionError(word, "'by' needs an attribute, e.g. 'by channel'")
+                raise QuestionError(word, "by_needs_attribute")
             group_by = _name(words[i + 1])
             i += 2
             continue
@@ -66,27 +116,26 @@ def parse_question(text: str, *, kpi: str | None = None) -> Question:
             try:
                 top = int(word[4:])
             except ValueError:
-                raise QuestionError(word, "top needs a whole number, e.g. top=5") from None
+                raise QuestionError(word, "top_not_number") from None
             if not 1 <= top <= 50:
-                raise QuestionError(word, "top must be between 1 and 50")
-        elif match := _FILTER.match(word):
-            name, op, value = match[1], match[2], match[3]
-            filters.append(Filter(name, value, negate=op.startswith("!")))
+                raise QuestionError(word, "top_range")
+        elif found := filter_of(word):
+            filters.append(found)
         elif kpi is None and not looks_like_period(word):
             kpi = word
         elif looks_like_period(word):
             if period is not None:
-                raise QuestionError(word, f"only one period at a time (already '{period}')")
+                raise QuestionError(word, "one_period", period=period)
             period = word
         else:
-            raise QuestionError(word, "unexpected word")
+            raise QuestionError(word, "unexpected_word")
         i += 1
     if kpi is None:
-        raise QuestionError(text.strip(), "which KPI? e.g. 'nps last-30d'")
+        raise QuestionError(text.strip(), "which_kpi")
     return Question(kpi, period, tuple(filters), group_by, top)
 
 
 def _name(word: str) -> str:
     if not _NAME.match(word):
-        raise QuestionError(word, "not an attribute name")
+        raise QuestionError(word, "not_attribute")
     return word

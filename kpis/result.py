@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kpis.periods import Period
-from kpis.plan import Filter
 from kpis.stats import Interval
+from query.plan import Filter
 
 Unit = Literal["nps", "percent", "score", "seconds", "money", "count", "ratio", "number"]
 Direction = Literal["up", "down"]

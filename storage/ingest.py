@@ -29,9 +29,9 @@ from sqlalchemy import String, Table, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from storage import rollups
 from storage.db import custom_plans
-from storage.models import Counter, SurveyResponse, Ticket
+from storage.models import COUNTERS, RESPONSES, TICKETS
+from storage.rollups import store as rollups
 from storage.types import UTCDateTime, utc_text, utc_texts
 
 #: Keys per look-up statement.
@@ -47,17 +47,6 @@ class Counts:
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(self.created + other.created, self.updated + other.updated)
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-RESPONSES = _table(SurveyResponse)
-TICKETS = _table(Ticket)
-COUNTERS = _table(Counter)
 
 
 #: Rows (column → value mappings) to driver parameter tuples: (rows, write stamp, the UTC texts

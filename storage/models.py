@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -31,6 +32,13 @@ COUNTER_KINDS = ("flow", "level")
 def utcnow() -> datetime:
     """The current instant in UTC."""
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's SQLAlchemy `Table` (for Core statements)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 class SurveyResponse(SQLModel, table=True):
@@ -163,3 +171,8 @@ class Counter(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+RESPONSES = table_of(SurveyResponse)
+TICKETS = table_of(Ticket)
+COUNTERS = table_of(Counter)

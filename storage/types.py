@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+E = TypeVar("E", bound=StrEnum)
 
 #: Free string attributes: JSON on SQLite, JSONB on PostgreSQL.
 AttributesJSON: TypeEngine[Any] = JSON().with_variant(JSONB(), "postgresql")
@@ -81,3 +84,23 @@ def utc_texts(values: Sequence[datetime | None]) -> list[str | None]:
         column = _WHOLE_SECONDS.sub(rb':\1.000000"', column).replace(b'Z"', b'"')
     texts: list[str | None] = orjson.loads(column.replace(b"T", b" "))
     return texts
+
+
+class StrEnumType(TypeDecorator[E]):
+    """A `StrEnum` stored as its plain string value (a VARCHAR: no database enum type to
+    migrate), read back as the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return str(self.enum(value).value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)

@@ -12,16 +12,17 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 # Importing the table modules registers their tables on SQLModel.metadata.
-import storage.alert_tables
-import storage.digest_tables
+import storage.alerts.tables
+import storage.digests.tables
 import storage.models
-import storage.rollup_tables  # noqa: F401
+import storage.rollups.tables  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade
 
@@ -52,14 +53,42 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def _admin(url: str) -> str:
+    """The same server's maintenance database (to create and drop others)."""
+    return (
+        make_url(url)
+        .set(drivername="postgresql", database="postgres")
+        .render_as_string(hide_password=False)
+    )
+
+
 @pytest.fixture(scope="session")
-def postgres_base_url() -> str:
-    """The PostgreSQL test database, migrated once per run."""
+def postgres_base_url() -> Iterator[str]:
+    """The PostgreSQL test database, migrated once per run.
+
+    Under pytest-xdist each worker gets a database of its own, named after the one given
+    (`…_gw0`, `…_gw1`), created here and dropped when the worker ends.
+    """
     url = os.environ.get(POSTGRES_ENV)
     if not url:
         pytest.skip(f"{POSTGRES_ENV} is not set")
-    upgrade(url)
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        upgrade(url)
+        yield url
+        return
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    with psycopg.connect(_admin(url), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    own = parsed.set(database=name).render_as_string(hide_password=False)
+    upgrade(own)
+    try:
+        yield own
+    finally:
+        with psycopg.connect(_admin(url), autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _truncate_all(engine: Engine) -> None:

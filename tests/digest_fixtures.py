@@ -13,10 +13,11 @@ from handlers.deps import Deps
 from handlers.slack.posting import once_client
 from settings import Settings
 from storage.db import session_scope
-from storage.digest_tables import DigestSubscription
-from storage.digests import create_subscription
+from storage.digests.store import create_subscription
+from storage.digests.tables import Cadence, DigestSubscription
 from storage.ingest import upsert_responses, upsert_tickets
 from tests.fakeslack import FakeSlack, fake_slack
+from tests.harness import Waits
 
 #: Monday 23 November 2026, 09:00 in Paris: a weekly digest's slot.
 SLOT = datetime(2026, 11, 23, 8, tzinfo=UTC)
@@ -89,7 +90,7 @@ def subscribe(
             session=session,
             subscription=DigestSubscription(
                 channel_id=channel,
-                cadence=cadence,
+                cadence=Cadence(cadence),
                 cron=cron,
                 timezone=tz,
                 kpis=kpis or ["nps", "csat", "frt", "fcr", "tickets"],
@@ -110,7 +111,7 @@ class World:
     settings: Settings
 
     def client(self) -> Any:
-        return once_client(self.settings)
+        return once_client(self.deps)
 
 
 @contextmanager
@@ -125,6 +126,7 @@ def world(db_url: str, **settings: Any) -> Iterator[World]:
             **settings,
         )
         deps = build_deps(config)
+        deps.slack_wait = Waits()  # retries keep their attempts, without sleeping
         try:
             yield World(deps, slack, config)
         finally:

@@ -23,7 +23,7 @@ def main() -> None:
         database_url=database_url, slack_bot_token="xoxb-test", slack_api_url=api_url
     )
     deps = build_deps(settings)
-    client = once_client(settings)
+    client = once_client(deps)
     time.sleep(max(0.0, float(start_text) - time.time()))
     for delivery in catch_up(deps, client, now=datetime.fromisoformat(now_text)):
         print(delivery.status, flush=True)

@@ -3,97 +3,34 @@ Slack Web API; the jobs run at fixed instants. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from bot import build_deps, create_app
 from handlers.alerts import ids
 from handlers.alerts.worker import evaluate_rules, post_pending, send_reminders
-from handlers.deps import Deps
 from handlers.slack.posting import once_client
-from settings import Settings
-from storage.alert_tables import Alert
+from storage.alerts.tables import LoopState
 from storage.db import session_scope
-from tests.fakeslack import FakeSlack, fake_slack
-from tests.server import serve_app
-from tests.slack_requests import (
-    block_action,
-    command_body,
-    interaction_body,
-    signed,
-    view_submission,
-)
+from storage.digests.tables import Cadence
+from tests.harness import Bot, serve_bot
+from tests.slack_requests import block_action, view_submission
 
-SECRET = "alerts-signing-secret"
-TOKEN = "ingest-token"
 LEADS = "C0LEADS"
-
-
-@dataclass
-class Bot:
-    url: str
-    slack: FakeSlack
-    deps: Deps
-    settings: Settings
-
-    def kpi(self, text: str, user: str = "U0ADMIN") -> str:
-        body = command_body("/kpi", text, user_id=user, response_url=self.slack.response_url())
-        reply = httpx.post(
-            f"{self.url}/slack/events", content=body, headers=signed(SECRET, body), timeout=15
-        )
-        assert reply.status_code == 200
-        return str(reply.json()["blocks"])
-
-    def interact(self, payload: dict[str, Any]) -> httpx.Response:
-        body = interaction_body(payload)
-        return httpx.post(
-            f"{self.url}/slack/events", content=body, headers=signed(SECRET, body), timeout=15
-        )
-
-    def ingest(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        reply = httpx.post(
-            f"{self.url}/api/v1/responses",
-            json=rows,
-            headers={"Authorization": f"Bearer {TOKEN}"},
-            timeout=15,
-        )
-        assert reply.status_code == 200, reply.text
-        result: dict[str, Any] = reply.json()
-        return result
-
-    def work(self, now: datetime | None = None) -> list[str]:
-        return post_pending(self.deps, once_client(self.settings), now=now or self.deps.clock())
-
-    def alerts(self) -> list[Alert]:
-        from sqlalchemy import select
-
-        with session_scope(self.deps.sessions) as session:
-            return list(session.scalars(select(Alert).order_by(Alert.id)))  # type: ignore[arg-type]
 
 
 @pytest.fixture
 def bot(db_url: str) -> Iterator[Bot]:
-    with fake_slack() as slack:
-        for user in ("U0ADMIN", "U0LEAD", "U0OTHER", "U0AGENT"):
-            slack.member(user)
-        settings = Settings(
-            database_url=db_url,
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url(),
-            ingest_token=TOKEN,
-            admins=["U0ADMIN"],
-            alert_burst=5,
-        )
-        deps = build_deps(settings)
-        with serve_app(create_app(settings, deps)) as url:
-            yield Bot(url, slack, deps, settings)
-        deps.engine.dispose()
+    with serve_bot(
+        db_url,
+        members=("U0ADMIN", "U0LEAD", "U0OTHER", "U0AGENT"),
+        admins=["U0ADMIN"],
+        alert_burst=5,
+    ) as running:
+        yield running
 
 
 def answer(
@@ -111,24 +48,26 @@ def answer(
 
 
 def route(bot: Bot, extra: str = "") -> None:
-    text = bot.kpi(f"alert detractors <#{LEADS}|leads> <@U0LEAD> <!subteam^S0SUP|support> {extra}")
+    text = bot.kpi_text(
+        f"alert detractors <#{LEADS}|leads> <@U0LEAD> <!subteam^S0SUP|support> {extra}"
+    )
     assert "Route *d" in text, text
 
 
 def test_a_fresh_detractor_is_posted_once_with_the_mentions(bot: Bot) -> None:
     route(bot)
     bot.ingest([answer(0, 9, customer_id="cust-9", age=timedelta(days=3))])  # history, a promoter
-    opened = httpx.post(
-        f"{bot.url}/api/v1/tickets",
-        json={
-            "external_id": "T-77",
-            "created_at": datetime.now(UTC).isoformat(),
-            "customer_id": "cust-9",
-        },
-        headers={"Authorization": f"Bearer {TOKEN}"},
-        timeout=15,
+    opened = bot.ingest(
+        [
+            {
+                "external_id": "T-77",
+                "created_at": datetime.now(UTC).isoformat(),
+                "customer_id": "cust-9",
+            }
+        ],
+        kind="tickets",
     )
-    assert opened.status_code == 200
+    assert opened == {"created": 1, "updated": 0}
     bot.ingest([answer(1, 3, customer_id="cust-9")])
     assert bot.work() == ["posted"]
     [post] = bot.slack.posted(LEADS)
@@ -162,7 +101,7 @@ def test_old_answers_promoters_resends_and_enps_raise_nothing(bot: Bot) -> None:
 
 
 def test_enps_routes_are_refused(bot: Bot) -> None:
-    text = bot.kpi(f"alert detractors <#{LEADS}|leads> <@U0LEAD> survey=enps")
+    text = bot.kpi_text(f"alert detractors <#{LEADS}|leads> <@U0LEAD> survey=enps")
     assert "anonymous" in text
 
 
@@ -279,7 +218,7 @@ def test_an_unclaimed_alert_gets_one_reminder_in_its_thread(bot: Bot) -> None:
     bot.ingest([answer(1, 2)])
     now = bot.deps.clock()
     bot.work(now)
-    client = once_client(bot.settings)
+    client = bot.client()
     assert send_reminders(bot.deps, client, now=now + timedelta(hours=3)) == 0
     assert send_reminders(bot.deps, client, now=now + timedelta(hours=5)) == 1
     assert send_reminders(bot.deps, client, now=now + timedelta(hours=9)) == 0
@@ -289,7 +228,7 @@ def test_an_unclaimed_alert_gets_one_reminder_in_its_thread(bot: Bot) -> None:
 
 
 def test_a_threshold_rule_fires_once_and_recovers_once(bot: Bot) -> None:
-    text = bot.kpi(f"alert when nps last-7d &lt; 30 <#{LEADS}|leads> <@U0LEAD>")
+    text = bot.kpi_text(f"alert when nps last-7d &lt; 30 <#{LEADS}|leads> <@U0LEAD>")
     assert "Rule *t1*" in text
     assert "`nps last-7d < 30`" in text
     bot.ingest([answer(i, 2, survey="nps", age=timedelta(hours=30)) for i in range(10)])
@@ -309,7 +248,7 @@ def test_a_threshold_rule_fires_once_and_recovers_once(bot: Bot) -> None:
     recovered = bot.slack.posted(LEADS)[-1]
     assert "is back" in recovered.body["text"]
     assert len(bot.slack.posted(LEADS)) == 2
-    assert "holding" in bot.kpi("alert list")
+    assert "holding" in bot.kpi_text("alert list")
 
 
 def test_a_slack_timeout_is_recorded_and_not_reposted(bot: Bot) -> None:
@@ -317,11 +256,12 @@ def test_a_slack_timeout_is_recorded_and_not_reposted(bot: Bot) -> None:
     bot.ingest([answer(1, 2)])
     slow = bot.settings.model_copy(update={"slack_timeout": 1})
     bot.slack.delay["chat.postMessage"] = 2.5
-    assert post_pending(bot.deps, once_client(slow), now=bot.deps.clock()) == ["unknown"]
+    slow_deps = dataclasses.replace(bot.deps, settings=slow)
+    assert post_pending(bot.deps, once_client(slow_deps), now=bot.deps.clock()) == ["unknown"]
     del bot.slack.delay["chat.postMessage"]
     assert bot.work() == []
     assert len(bot.slack.of("chat.postMessage")) == 1
-    assert "delivery unknown" in bot.kpi("alert list")
+    assert "delivery unknown" in bot.kpi_text("alert list")
 
 
 def test_a_slack_outage_delays_the_alert_and_never_drops_it(bot: Bot) -> None:
@@ -334,22 +274,22 @@ def test_a_slack_outage_delays_the_alert_and_never_drops_it(bot: Bot) -> None:
 
 
 def test_non_admins_may_list_but_not_change(bot: Bot) -> None:
-    refused = bot.kpi(f"alert detractors <#{LEADS}|leads> <@U0LEAD>", user="U0AGENT")
+    refused = bot.kpi_text(f"alert detractors <#{LEADS}|leads> <@U0LEAD>", user="U0AGENT")
     assert "KPIBOT_ADMINS" in refused
     route(bot)
-    assert "d1" in bot.kpi("alert list", user="U0AGENT")
-    assert "KPIBOT_ADMINS" in bot.kpi("alert remove d1", user="U0AGENT")
-    assert "removed" in bot.kpi("alert remove d1")
-    assert "No detractor routes" in bot.kpi("alert list")
+    assert "d1" in bot.kpi_text("alert list", user="U0AGENT")
+    assert "KPIBOT_ADMINS" in bot.kpi_text("alert remove d1", user="U0AGENT")
+    assert "removed" in bot.kpi_text("alert remove d1")
+    assert "No detractor routes" in bot.kpi_text("alert list")
 
 
 def test_loop_kpis_and_the_digest_line(bot: Bot) -> None:
+    from handlers.answers.service import answer_text
     from handlers.digests.blocks import digest_message
     from handlers.digests.build import build_digest
     from handlers.digests.schedule import digest_period
-    from handlers.kpi_service import answer_text
-    from storage.alerts import move_loop
-    from storage.digest_tables import DigestSubscription
+    from storage.alerts.store import move_loop
+    from storage.digests.tables import DigestSubscription
 
     route(bot)
     bot.ingest([answer(i, 2) for i in range(4)])
@@ -362,16 +302,16 @@ def test_loop_kpis_and_the_digest_line(bot: Bot) -> None:
             assert move_loop(
                 session=session,
                 alert_id=alert.id,
-                to="claimed",
-                from_states=("open",),
+                to=LoopState.CLAIMED,
+                from_states=(LoopState.OPEN,),
                 user="U0LEAD",
                 now=t0,
             )
             assert move_loop(
                 session=session,
                 alert_id=alert.id,
-                to="resolved",
-                from_states=("claimed",),
+                to=LoopState.RESOLVED,
+                from_states=(LoopState.CLAIMED,),
                 user="U0LEAD",
                 now=t0 + timedelta(hours=hours),
             )
@@ -379,8 +319,8 @@ def test_loop_kpis_and_the_digest_line(bot: Bot) -> None:
         move_loop(
             session=session,
             alert_id=third.id,
-            to="no_action",
-            from_states=("open",),
+            to=LoopState.NO_ACTION,
+            from_states=(LoopState.OPEN,),
             user="U0LEAD",
             now=t0,
         )
@@ -394,7 +334,7 @@ def test_loop_kpis_and_the_digest_line(bot: Bot) -> None:
     assert french.key == "loop-closure-rate"
 
     subscription = DigestSubscription(
-        id=1, channel_id="C0X", cadence="daily", cron="0 9 * * *", timezone="UTC"
+        id=1, channel_id="C0X", cadence=Cadence.DAILY, cron="0 9 * * *", timezone="UTC"
     )
     period = digest_period("daily", "0 9 * * *", "UTC", later + timedelta(days=1))
     message = digest_message(build_digest(bot.deps, subscription, period))
@@ -403,13 +343,13 @@ def test_loop_kpis_and_the_digest_line(bot: Bot) -> None:
 
 
 def test_rules_read_thresholds_in_the_kpis_unit_and_explain_bad_ones(bot: Bot) -> None:
-    from storage.alerts import list_rules
+    from storage.alerts.store import list_rules
 
-    assert "`frt this-week > 4h`" in bot.kpi(f"alert when frt this-week above 4h <#{LEADS}|l>")
-    assert "`csat last-7d plan=smb < 85%`" in bot.kpi(
+    assert "`frt this-week > 4h`" in bot.kpi_text(f"alert when frt this-week above 4h <#{LEADS}|l>")
+    assert "`csat last-7d plan=smb < 85%`" in bot.kpi_text(
         f"alert when csat plan=smb below 85% <#{LEADS}|l>"
     )
-    assert "`nps last-30d drops-by 10`" in bot.kpi(
+    assert "`nps last-30d drops-by 10`" in bot.kpi_text(
         f"alert when nps last-30d drops-by 10 <#{LEADS}|l>"
     )
     with session_scope(bot.deps.sessions) as session:
@@ -419,9 +359,9 @@ def test_rules_read_thresholds_in_the_kpis_unit_and_explain_bad_ones(bot: Bot) -
         ("csat", "below", 85.0),
         ("nps", "drops-by", 10.0),
     ]
-    assert "say when" in bot.kpi(f"alert when nps last-7d <#{LEADS}|l>")
-    assert "unknown KPI 'nsp'" in bot.kpi(f"alert when nsp &lt; 3 <#{LEADS}|l>")
-    assert "name the channel" in bot.kpi("alert when nps &lt; 3")
+    assert "say when" in bot.kpi_text(f"alert when nps last-7d <#{LEADS}|l>")
+    assert "unknown KPI 'nsp'" in bot.kpi_text(f"alert when nsp &lt; 3 <#{LEADS}|l>")
+    assert "name the channel" in bot.kpi_text("alert when nps &lt; 3")
 
 
 def test_guests_cannot_act_on_alerts(bot: Bot) -> None:
@@ -437,3 +377,57 @@ def test_guests_cannot_act_on_alerts(bot: Bot) -> None:
     assert "guests" in told.body["text"]
     assert bot.alerts()[0].state == "open"
     assert bot.slack.of("chat.update") == []
+
+
+@pytest.fixture
+def french(db_url: str) -> Iterator[Bot]:
+    with serve_bot(
+        db_url, members=("U0ADMIN", "U0LEAD", "U0OTHER"), admins=["U0ADMIN"], language="fr"
+    ) as running:
+        yield running
+
+
+def test_kpibot_language_fr_gives_french_alerts_buttons_and_modals(french: Bot) -> None:
+    added = french.kpi_text(f"alert detractors <#{LEADS}|leads> <@U0LEAD>")
+    assert "Route *d1* : les détracteurs de nps, csat, ces sont annoncés dans" in added
+    french.ingest([answer(1, 2)])
+    assert french.work() == ["posted"]
+    [post] = french.slack.posted(LEADS)
+    assert post.body["text"].startswith("Détracteur : 2/10 NPS")
+    blocks = str(post.body["blocks"])
+    assert "*Détracteur* <@U0LEAD>" in blocks
+    assert "client `cust-1`" in blocks
+    assert "Première réponse de ce client" in blocks
+    [actions] = [b for b in post.body["blocks"] if b["type"] == "actions"]
+    assert [e["text"]["text"] for e in actions["elements"]] == [
+        "Je m'en occupe",
+        "Résolu",
+        "Aucune action nécessaire",
+    ]
+    [alert] = french.alerts()
+    ts = alert.message_ts or ""
+    french.interact(block_action(ids.CLAIM, str(alert.id), user="U0LEAD", channel=LEADS, ts=ts))
+    french.interact(block_action(ids.CLAIM, str(alert.id), user="U0OTHER", channel=LEADS, ts=ts))
+    [told] = french.slack.of("chat.postEphemeral")
+    assert told.body["text"] == "Cette alerte a déjà été prise en charge par <@U0LEAD>."
+    [update] = french.slack.of("chat.update")[:1]
+    assert "Pris en charge par <@U0LEAD>" in str(update.body["blocks"])
+    french.interact(block_action(ids.RESOLVE, str(alert.id), user="U0LEAD", channel=LEADS, ts=ts))
+    [opened] = french.slack.of("views.open")
+    view = opened.body["view"]
+    assert view["title"]["text"] == "Clore l'alerte"
+    assert view["submit"]["text"] == "Clore"
+    assert view["blocks"][0]["label"]["text"] == "Qu'avez-vous fait ?"
+    empty = french.interact(
+        view_submission(
+            ids.RESOLVE_VIEW,
+            view["private_metadata"],
+            {ids.NOTE_BLOCK: {ids.NOTE_INPUT: {"type": "plain_text_input", "value": ""}}},
+            user="U0LEAD",
+        )
+    )
+    assert empty.json()["errors"] == {ids.NOTE_BLOCK: "Une courte note, s'il vous plaît."}
+    listed = french.kpi_text("alert list")
+    assert "prise en charge depuis" in listed
+    refused = french.kpi_text("alert remove d1", user="U0LEAD")
+    assert "Vous ne pouvez pas modifier les alertes" in refused

@@ -14,7 +14,8 @@ from bot import cli
 from demo.load import load_demo
 from demo.synthetic import counters, incidents, responses, tickets
 from storage.db import SessionFactory, session_scope
-from storage.ingest import COUNTERS, RESPONSES, TICKETS, count_rows
+from storage.ingest import count_rows
+from storage.models import COUNTERS, RESPONSES, TICKETS
 from storage.schemas import validate_row
 
 END = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from bot import cli
 from storage.db import session_scope
-from storage.digests import deliveries_of
+from storage.digests.store import deliveries_of
 from tests.digest_fixtures import CHANNEL, seed, subscribe, world
 
 

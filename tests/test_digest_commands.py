@@ -3,41 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from bot import build_deps, create_app
-from handlers.deps import Deps
-from settings import Settings
 from storage.db import session_scope
-from storage.digests import list_subscriptions
+from storage.digests.store import list_subscriptions
 from tests.digest_fixtures import SLOT, seed
-from tests.fakeslack import FakeSlack, fake_slack
-from tests.server import serve_app
-from tests.slack_requests import command_body, signed
-
-SECRET = "digest-signing-secret"
-
-
-@dataclass
-class Bot:
-    url: str
-    slack: FakeSlack
-    deps: Deps
-
-    def kpi(self, text: str, user: str = "U0ADMIN") -> dict[str, Any]:
-        body = command_body("/kpi", text, user_id=user, response_url=self.slack.response_url())
-        reply = httpx.post(
-            f"{self.url}/slack/events", content=body, headers=signed(SECRET, body), timeout=15
-        )
-        assert reply.status_code == 200
-        answer: dict[str, Any] = reply.json()
-        assert answer.get("response_type") == "ephemeral"
-        return answer
+from tests.harness import Bot, serve_bot
 
 
 def text_of(answer: dict[str, Any]) -> str:
@@ -47,11 +21,16 @@ def text_of(answer: dict[str, Any]) -> str:
 @pytest.fixture
 def bot(db_url: str, request: pytest.FixtureRequest) -> Iterator[Bot]:
     extra: dict[str, Any] = getattr(request, "param", {"admins": ["U0ADMIN"]})
-    with fake_slack() as slack:
-        for user in ("U0ADMIN", "U0AGENT"):
-            slack.member(user)
-        slack.member("U0OWNER", is_owner=True)
-        slack.channels.update(
+    with serve_bot(
+        db_url,
+        members=("U0ADMIN", "U0AGENT"),
+        seed=seed,
+        clock=lambda: SLOT - timedelta(days=2),
+        timezone="Europe/Paris",
+        **extra,
+    ) as running:
+        running.slack.member("U0OWNER", is_owner=True)
+        running.slack.channels.update(
             {
                 "C0PUBLIC": {"name": "cx-team", "is_private": False, "is_member": False},
                 "G0SECRET": {"name": "leads", "is_private": True, "is_member": False},
@@ -59,20 +38,7 @@ def bot(db_url: str, request: pytest.FixtureRequest) -> Iterator[Bot]:
                 "C0OLD": {"name": "old", "is_archived": True},
             }
         )
-        settings = Settings(
-            database_url=db_url,
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url(),
-            timezone="Europe/Paris",
-            **extra,
-        )
-        deps = build_deps(settings)
-        deps.clock = lambda: SLOT - timedelta(days=2)
-        seed(deps)
-        with serve_app(create_app(settings, deps)) as url:
-            yield Bot(url, slack, deps)
-        deps.engine.dispose()
+        yield running
 
 
 def stored(bot: Bot) -> list[Any]:

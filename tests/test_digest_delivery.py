@@ -4,12 +4,14 @@ re-posted after an ambiguous timeout; caught up after downtime; paused when the 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from handlers.digests.deliver import deliver
 from handlers.digests.jobs import catch_up
 from storage.db import session_scope
-from storage.digests import deliveries_of, get_subscription
+from storage.digests.store import deliveries_of, get_subscription
+from storage.digests.tables import DeliveryStatus, Trigger
 from tests.digest_fixtures import CHANNEL, SLOT, seed, subscribe, world
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -24,8 +26,8 @@ def test_a_digest_is_posted_once_with_its_chart_in_the_thread(db_url: str) -> No
     with world(db_url) as w:
         seed(w.deps)
         sid = subscribe(w.deps)
-        first = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
-        again = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        first = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
+        again = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         late = catch_up(w.deps, w.client(), now=SLOT + timedelta(minutes=5))
         assert (first.status, first.chart) == ("sent", "uploaded")
         assert again.status == "skipped"
@@ -65,7 +67,7 @@ def test_a_slack_500_then_success_posts_once(db_url: str) -> None:
         seed(w.deps)
         sid = subscribe(w.deps)
         w.slack.fail_next("chat.postMessage", 500, {"ok": False, "error": "internal_error"})
-        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert result.status == "sent"
         assert len(w.slack.of("chat.postMessage")) == 2
         assert len(w.slack.posted(CHANNEL)) == 1
@@ -76,7 +78,7 @@ def test_a_failed_delivery_is_retried_at_the_next_tick_and_shown_meanwhile(db_ur
         seed(w.deps)
         sid = subscribe(w.deps)
         w.slack.fail_next("chat.postMessage", 503, {"ok": False, "error": "unavailable"}, times=4)
-        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert result.status == "failed"
         assert "HTTP 503" in result.detail
         [row] = _deliveries(w, sid)
@@ -93,7 +95,7 @@ def test_a_timeout_after_sending_is_recorded_unknown_and_not_reposted(db_url: st
         seed(w.deps)
         sid = subscribe(w.deps)
         w.slack.delay["chat.postMessage"] = 2.5
-        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert result.status == "unknown"
         del w.slack.delay["chat.postMessage"]
         assert len(w.slack.of("chat.postMessage")) == 1  # the request arrived: not retried
@@ -109,8 +111,8 @@ def test_a_timeout_after_sending_is_recorded_unknown_and_not_reposted(db_url: st
             sid,
             SLOT,
             now=SLOT + timedelta(minutes=3),
-            trigger="manual",
-            reclaim=("failed", "unknown"),
+            trigger=Trigger.MANUAL,
+            reclaim=(DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN),
         )
         assert manual.status == "sent"
         assert len(w.slack.of("chat.postMessage")) == 2
@@ -125,9 +127,8 @@ def test_a_refused_connection_is_retried(db_url: str) -> None:
         dead = w.settings.model_copy(update={"slack_api_url": f"http://127.0.0.1:{free_port()}/"})
         from handlers.slack.posting import once_client
 
-        result = deliver(
-            w.deps, once_client(dead, retries=1), sid, SLOT, now=SLOT, trigger="scheduler"
-        )
+        client = once_client(dataclasses.replace(w.deps, settings=dead), retries=1)
+        result = deliver(w.deps, client, sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert result.status == "failed"
         assert "connection" in result.detail
         retried = catch_up(w.deps, w.client(), now=SLOT + timedelta(minutes=1))
@@ -172,7 +173,7 @@ def test_a_removed_bot_pauses_the_digest_and_tells_its_creator(db_url: str) -> N
         seed(w.deps)
         sid = subscribe(w.deps, creator="U0ANNA")
         w.slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "not_in_channel"})
-        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert result.status == "failed"
         with session_scope(w.deps.sessions) as session:
             subscription = get_subscription(session=session, subscription_id=sid)
@@ -191,7 +192,7 @@ def test_a_failed_chart_upload_leaves_the_text_digest_standing(db_url: str) -> N
         w.slack.fail_next(
             "files.getUploadURLExternal", 200, {"ok": False, "error": "missing_scope"}
         )
-        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert (result.status, result.chart) == ("sent", "failed")
         [row] = _deliveries(w, sid)
         assert (row.status, row.chart, row.chart_error) == ("sent", "failed", "missing_scope")
@@ -203,7 +204,7 @@ def test_a_failed_chart_upload_leaves_the_text_digest_standing(db_url: str) -> N
 def test_a_period_without_data_says_so(db_url: str) -> None:
     with world(db_url) as w:
         sid = subscribe(w.deps)
-        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert (result.status, result.chart) == ("sent", "none")
         [post] = w.slack.posted(CHANNEL)
         text = str(post.body["blocks"])
@@ -215,9 +216,9 @@ def test_segment_filters_reach_the_figures_and_the_comments(db_url: str) -> None
     with world(db_url) as w:
         seed(w.deps)
         sid = subscribe(w.deps, filters=["plan=enterprise"], kpis=["responses"])
-        deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         everyone = subscribe(w.deps, kpis=["responses"], channel="C0OTHER", cron="0 9 * * 1")
-        deliver(w.deps, w.client(), everyone, SLOT, now=SLOT, trigger="scheduler")
+        deliver(w.deps, w.client(), everyone, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         enterprise = str(w.slack.posted(CHANNEL)[0].body["blocks"])
         overall = str(w.slack.posted("C0OTHER")[0].body["blocks"])
         assert "Segment: plan=enterprise" in enterprise
@@ -276,7 +277,7 @@ def test_a_token_problem_fails_the_delivery_without_pausing_the_digest(db_url: s
         seed(w.deps)
         sid = subscribe(w.deps)
         w.slack.fail_next("chat.postMessage", 200, {"ok": False, "error": "invalid_auth"})
-        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger="scheduler")
+        result = deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         assert (result.status, result.detail) == ("failed", "invalid_auth")
         with session_scope(w.deps.sessions) as session:
             subscription = get_subscription(session=session, subscription_id=sid)

@@ -3,17 +3,17 @@ posted by the real APScheduler against the fake Slack Web API."""
 
 from __future__ import annotations
 
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import build_scheduler_for
 from handlers.digests.jobs import sync
 from storage.db import session_scope
-from storage.digests import deliveries_of, set_paused
+from storage.digests.store import deliveries_of, set_paused
 from storage.ingest import upsert_responses, upsert_tickets
 from tests.digest_fixtures import CHANNEL, subscribe, world
 
@@ -82,24 +82,41 @@ def _seed_minutes(w: Any, until: datetime) -> None:
         upsert_tickets(session=session, rows=tickets)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the minute-long wait, once
 def test_a_one_minute_cron_digest_arrives_with_its_chart(db_url: str) -> None:
+    """The real scheduler builds the cron job from the table and runs it; the job's fire time is
+    moved to now (APScheduler's own `modify_job`) instead of waiting for the next minute, and
+    the bot's clock reads the minute that fired."""
     with world(db_url) as w:
-        now = datetime.now(UTC)
-        boundary = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        boundary = datetime.now(UTC).replace(second=0, microsecond=0)
         _seed_minutes(w, boundary)
         sid = subscribe(
-            w.deps, cron="* * * * *", cadence="cron", tz="UTC", since=now, kpis=["nps", "frt"]
+            w.deps,
+            cron="* * * * *",
+            cadence="cron",
+            tz="UTC",
+            since=boundary + timedelta(seconds=1),  # so the catch-up does not post it first
+            kpis=["nps", "frt"],
         )
+        w.deps.clock = lambda: boundary + timedelta(seconds=2)
+        job_id = f"digest:{sid}"
+        synced, posted = threading.Event(), threading.Event()
+
+        def executed(event: JobExecutionEvent) -> None:
+            if event.job_id == "digests:sync":
+                synced.set()
+            elif event.job_id == job_id:
+                posted.set()
+
         scheduler = build_scheduler_for(w.deps)
+        scheduler.add_listener(executed, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         scheduler.start()
         try:
-            deadline = time.monotonic() + 100
-            while time.monotonic() < deadline:
-                if w.slack.posted(CHANNEL) and w.slack.of("files.completeUploadExternal"):
-                    break
-                time.sleep(0.5)
+            assert synced.wait(30), "the sync job did not run"
+            job = scheduler.get_job(job_id)
+            assert job is not None
+            assert job.name == "digest * * * * * UTC"
+            scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+            assert posted.wait(60), "the digest's cron job did not run"
         finally:
             scheduler.shutdown(wait=True)
         [post] = w.slack.posted(CHANNEL)[:1]

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from handlers.answers.service import UnknownAttribute, UnknownKpi, answer_text
 from handlers.deps import Deps
-from handlers.kpi_service import UnknownAttribute, UnknownKpi, answer_text
 from kpis.catalogue import CATALOGUE
 from kpis.result import FEWER_THAN_FIVE, NO_DATA, ZERO_DENOMINATOR, KpiResult
 from settings import Settings

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from handlers.answers.service import answer_text
 from handlers.deps import Deps
-from handlers.kpi_service import answer_text
 from settings import Settings
 from storage.db import SessionFactory, session_scope
 from storage.ingest import upsert_responses, upsert_tickets

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from bot import cli
-from handlers.imports import RowError, import_file
+from handlers.ingest.files import RowError, import_file
 from storage.db import SessionFactory, session_scope
-from storage.ingest import COUNTERS, RESPONSES, TICKETS, Counts, count_rows, upsert_responses
-from storage.models import SurveyResponse, Ticket
+from storage.ingest import Counts, count_rows, upsert_responses
+from storage.models import COUNTERS, RESPONSES, TICKETS, SurveyResponse, Ticket
 
 HEADER = ["external_id", "survey", "score", "submitted_at", "comment", "plan", "channel"]
 

@@ -13,8 +13,8 @@ from sqlmodel import col
 from bot import build_deps, create_app
 from settings import Settings
 from storage.db import session_scope
-from storage.ingest import COUNTERS, RESPONSES, TICKETS, count_rows
-from storage.models import SurveyResponse, Ticket
+from storage.ingest import count_rows
+from storage.models import COUNTERS, RESPONSES, TICKETS, SurveyResponse, Ticket
 from tests.server import serve_app
 
 TOKEN = "s3cret-ingest-token"

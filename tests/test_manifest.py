@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from handlers.slack.commands import COMMANDS
-from handlers.slack.home import EVENTS
+from handlers.answers.commands import COMMANDS
+from handlers.answers.home import EVENTS
 
 MANIFEST = Path(__file__).parents[1] / "slack" / "manifest.yml"
 

@@ -18,22 +18,23 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event, func, select, update
 
-import storage.aggregate
+import storage.aggregate.percentiles
 from bot import cli
+from handlers.answers.service import StorageRunner, answer_text
 from handlers.deps import Deps
-from handlers.kpi_service import StorageRunner, answer_text
 from kpis.catalogue import CATALOGUE, find_kpi
 from kpis.engine import compute
 from kpis.formulas import EPOCH
-from kpis.periods import Window, parse_period
+from kpis.periods import parse_period
 from kpis.question import parse_question
 from kpis.result import Figure, KpiResult
+from query.plan import Window
 from settings import Settings
 from storage.db import SessionFactory, session_scope
 from storage.ingest import upsert_responses, upsert_tickets
 from storage.models import Ticket
-from storage.rollup_tables import CELLS, ROLLUP_DAYS
-from storage.rollups import DAY, day_start, forget, refresh, split
+from storage.rollups.store import DAY, day_start, forget, refresh, split
+from storage.rollups.tables import CELLS, ROLLUP_DAYS
 from storage.sketch import RELATIVE_ERROR
 
 # Europe/Paris moves to summer time on 29 March 2026: periods around it have a 23-hour day.
@@ -150,18 +151,61 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def questions() -> Iterator[tuple[str, str]]:
-    for key in KEYS:
-        for period in PERIODS:
-            for variant in _variants(key):
-                for zone in ZONES:
-                    yield f"{key} {period} {variant}".strip(), zone
+Row = tuple[str, str, str, str]  # KPI, period, variant, zone
 
 
-def answers(deps: Deps) -> dict[tuple[str, str], list[Any]]:
+def matrix() -> list[Row]:
+    """Every KPI × period × variant × zone (about a thousand questions)."""
+    return [
+        (key, period, variant, zone)
+        for key in KEYS
+        for period in PERIODS
+        for variant in _variants(key)
+        for zone in ZONES
+    ]
+
+
+def _pairs(row: Row) -> set[tuple[int, str, int, str]]:
+    return {(i, row[i], j, row[j]) for i in range(4) for j in range(i + 1, 4)}
+
+
+def pairwise(rows: list[Row]) -> list[Row]:
+    """Rows of the matrix such that every pair of values of two factors that the full matrix
+    asks together is asked at least once (a greedy covering: about a tenth of the rows)."""
+    uncovered = set().union(*(_pairs(row) for row in rows))
+    chosen: list[Row] = []
+    while uncovered:
+        best = max(rows, key=lambda row: len(_pairs(row) & uncovered))
+        chosen.append(best)
+        uncovered -= _pairs(best)
+    return chosen
+
+
+#: The questions the equivalence tests ask: the pairwise sample, or (slow, in CI) all of them.
+SIZES = [
+    pytest.param(False, id="pairwise"),
+    pytest.param(True, id="full-matrix", marks=pytest.mark.slow),
+]
+
+
+def questions(full: bool) -> Iterator[tuple[str, str]]:
+    rows = matrix()
+    for key, period, variant, zone in rows if full else pairwise(rows):
+        yield f"{key} {period} {variant}".strip(), zone
+
+
+def answers(deps: Deps, full: bool) -> dict[tuple[str, str], list[Any]]:
     return {
-        (text, zone): flat(answer_text(deps=deps, text=text, tz=zone)) for text, zone in questions()
+        (text, zone): flat(answer_text(deps=deps, text=text, tz=zone))
+        for text, zone in questions(full)
     }
+
+
+def test_the_pairwise_sample_covers_every_pair_of_the_matrix() -> None:
+    rows = matrix()
+    sample = pairwise(rows)
+    assert set().union(*(_pairs(r) for r in sample)) == set().union(*(_pairs(r) for r in rows))
+    assert len(sample) < len(rows) / 4
 
 
 def marks(deps: Deps) -> int:
@@ -186,15 +230,16 @@ def test_split_cuts_windows_at_whole_rolled_up_days() -> None:
     assert split(start, start + timedelta(hours=20), marked).runs == []
 
 
-def test_every_kpi_is_the_same_from_rollups(deps: Deps) -> None:
+@pytest.mark.parametrize("full", SIZES)
+def test_every_kpi_is_the_same_from_rollups(deps: Deps, full: bool) -> None:
     seed(deps)
     assert {"nps", "csat", "ces", "frt", "aht", "fcr", "backlog", "tickets"} <= set(KEYS)
-    from_records = answers(deps)
+    from_records = answers(deps, full)
     built = refresh(deps.sessions, now=NOW)
     # from the first record's day (75 days ago) to yesterday: today is never built
     assert built.days["responses.submitted_at"] == SPAN_DAYS
     assert marks(deps) == sum(built.days.values())
-    from_rollups = answers(deps)
+    from_rollups = answers(deps, full)
     different = [q for q in from_records if not same(from_records[q], from_rollups[q])]
     assert not different, (
         different[:3],
@@ -227,7 +272,8 @@ def test_refresh_builds_each_ended_day_once(deps: Deps) -> None:
     }
 
 
-def test_writes_forget_the_days_they_touch(deps: Deps) -> None:
+@pytest.mark.parametrize("full", SIZES)
+def test_writes_forget_the_days_they_touch(deps: Deps, full: bool) -> None:
     seed(deps)
     refresh(deps.sessions, now=NOW)
     built = marks(deps)
@@ -275,10 +321,10 @@ def test_writes_forget_the_days_they_touch(deps: Deps) -> None:
     forgotten = built - marks(deps)
     # r7's old and new days; t3's old and new created and resolved days (at most 2 + 4 + 2)
     assert 3 <= forgotten <= 8
-    with_rollups = answers(deps)
+    with_rollups = answers(deps, full)
     forget(deps.sessions)
     assert marks(deps) == 0
-    from_records = answers(deps)
+    from_records = answers(deps, full)
     different = [q for q in from_records if not same(from_records[q], with_rollups[q])]
     assert not different, different[:3]
     assert refresh(deps.sessions, now=NOW).total == built
@@ -377,7 +423,7 @@ def test_sqlite_percentiles_of_large_windows_within_one_percent(
     if deps.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL ranks every window exactly (percentile_cont)")
     _tied_tickets(deps)
-    monkeypatch.setattr(storage.aggregate, "EXACT_LIMIT", 50)
+    monkeypatch.setattr(storage.aggregate.percentiles, "EXACT_LIMIT", 50)
     tickets = Ticket.__table__.c  # type: ignore[attr-defined]
     approximated = 0
     for key, (column, time_column) in DURATION_COLUMNS.items():

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from handlers.slack import blocks
+from handlers.answers import blocks
+from handlers.slack.blocks import Message
 from handlers.slack.text import read_command
 from kpis.catalogue import find_kpi
 from kpis.periods import parse_period
-from kpis.plan import Filter
 from kpis.result import Figure, GroupFigure, KpiResult
 from kpis.stats import Interval
+from query.plan import Filter
 
 
-def check_limits(message: blocks.Message) -> None:
+def check_limits(message: Message) -> None:
     assert len(message.blocks) <= 50
     for block in message.blocks:
         if block["type"] == "section":
@@ -164,3 +165,40 @@ def test_a_change_that_rounds_to_zero_reads_as_no_change() -> None:
     real = KpiResult("fcr", "FCR", "percent", "up", period, now, before, 0.06, False, (), None, ())
     assert fmt.delta(real) == "▲ +0.1 pts"
     assert fmt.verdict(real).startswith("better")
+
+
+def test_negative_values_use_the_minus_sign() -> None:
+    from handlers import formatting as fmt
+
+    period = parse_period("last-30d", now=datetime(2026, 11, 1, tzinfo=UTC))
+    worse = Figure(-86.0, 50, ci=Interval(-92.4, -71.0))
+    before = Figure(-12.0, 40)
+    result = KpiResult("nps", "NPS", "nps", "up", period, worse, before, -74.0, True)
+    message = blocks.answer(result)
+    assert message.text == "NPS last-30d: \u221286 (n = 50), ▼ \u221274 pts vs \u221212"
+    assert "\u221292 … \u221271" in json.dumps(message.blocks, ensure_ascii=False)
+    assert "-" not in message.text.replace("last-30d", "")
+    assert fmt.number(-1234.5, 1) == "\u22121,234.5"
+    assert fmt.number(-1234.5, 1, "fr") == "\u22121\u202f234,5"
+    assert fmt.number(-0.4) == "0"  # no "−0"
+    assert fmt.money(-12.5, "EUR") == "\u2212€12.50"
+    assert fmt.duration(-90) == "\u22121 min"
+
+
+def test_a_count_says_no_change_at_zero_and_does_not_repeat_its_value_as_n() -> None:
+    from handlers import formatting as fmt
+
+    period = parse_period("last-30d", now=datetime(2026, 11, 1, tzinfo=UTC))
+    tickets = Figure(120.0, 120)
+    flat = KpiResult("tickets", "Tickets", "count", None, period, tickets, tickets, 0.0, None)
+    assert fmt.verdict(flat) == "no change"
+    assert fmt.verdict(flat, "fr") == "stable"
+    more = Figure(130.0, 130)
+    moved = KpiResult("tickets", "Tickets", "count", None, period, more, tickets, 10.0, None)
+    assert fmt.verdict(moved) == "changed"
+    message = blocks.answer(flat)
+    assert message.text == "Tickets last-30d: 120, ▶ ±0 vs 120"
+    text = json.dumps(message.blocks)
+    assert "Sample size" not in text
+    assert "(n = " not in text
+    assert "no change" in text

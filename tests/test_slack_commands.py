@@ -4,46 +4,21 @@ and a fake Slack Web API on loopback recording what the bot calls."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from bot import build_deps, create_app
 from handlers.deps import Deps
-from settings import Settings
 from storage.db import session_scope
 from storage.ingest import upsert_responses, upsert_tickets
-from tests.fakeslack import TEAM, FakeSlack, fake_slack
-from tests.server import serve_app
+from tests.fakeslack import TEAM
+from tests.harness import SECRET, Bot, serve_bot
 from tests.slack_requests import command_body, signed
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-@dataclass
-class Bot:
-    url: str
-    slack: FakeSlack
-    deps: Deps
-
-    def command(
-        self,
-        command: str,
-        text: str,
-        *,
-        headers: dict[str, str] | None = None,
-        secret: str = SECRET,
-        timestamp: int | None = None,
-        **fields: Any,
-    ) -> httpx.Response:
-        body = command_body(command, text, response_url=self.slack.response_url(), **fields)
-        sent = {**signed(secret, body, timestamp=timestamp), **(headers or {})}
-        return httpx.post(f"{self.url}/slack/events", content=body, headers=sent, timeout=10)
 
 
 def seed(deps: Deps) -> None:
@@ -96,20 +71,8 @@ def seed(deps: Deps) -> None:
 @pytest.fixture
 def bot(db_url: str, request: pytest.FixtureRequest) -> Iterator[Bot]:
     extra: dict[str, Any] = getattr(request, "param", {})
-    with fake_slack() as slack:
-        slack.member("U0LEAD")
-        settings = Settings(
-            database_url=db_url,
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SECRET,
-            slack_api_url=slack.api_url(),
-            **extra,
-        )
-        deps = build_deps(settings)
-        seed(deps)
-        with serve_app(create_app(settings, deps)) as url:
-            yield Bot(url, slack, deps)
-        deps.engine.dispose()
+    with serve_bot(db_url, seed=seed, **extra) as running:
+        yield running
 
 
 def blocks_text(answer: dict[str, Any]) -> str:
@@ -267,12 +230,22 @@ def test_a_slack_outage_is_said_not_hidden(bot: Bot) -> None:
 
 def test_a_slow_rate_limit_moves_the_answer_to_response_url(bot: Bot) -> None:
     bot.deps.answer_deadline = 0.3
-    bot.slack.retry_after = 2  # slack_sdk sleeps Retry-After plus up to 1 s of jitter
+    bot.slack.retry_after = 2  # the retry waits Retry-After plus up to 1 s of jitter
+    released = threading.Event()
+    waited: list[float] = []
+
+    def wait(seconds: float) -> None:  # Slack's rate limit, held until the ack is back
+        waited.append(seconds)
+        released.wait(10)
+
+    bot.deps.slack_wait = wait
     bot.slack.fail_next("users.info", 429, {"ok": False, "error": "ratelimited"})
     start = time.monotonic()
     ack = bot.command("/nps", "last-30d").json()
     assert time.monotonic() - start < 1.5  # the ack did not wait for the retry
     assert "Crunching" in ack["text"]
+    assert 2 <= waited[0] < 3  # Retry-After honoured
+    released.set()
     deadline = time.monotonic() + 10
     while not bot.slack.of("response/r1") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -409,7 +382,7 @@ def test_events_share_the_url_and_the_home_tab_is_published(bot: Bot) -> None:
 
 def test_a_small_sample_is_flagged(bot: Bot) -> None:
     body = bot.command("/nps", "last-30d team=billing").json()
-    assert body["text"].startswith("NPS last-30d: -100 (n = 10)")
+    assert body["text"].startswith("NPS last-30d: \u2212100 (n = 10)")  # the minus sign
     context = [b for b in body["blocks"] if b["type"] == "context"]
     assert any("Fewer than 30 answers" in str(c) for c in context)
     assert "Fewer than 30" not in str(bot.command("/nps", "last-30d").json()["blocks"])

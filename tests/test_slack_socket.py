@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl
 
-from bot import build_deps
+from bot import build_deps, features
 from handlers.slack.app import start_socket_mode
 from settings import Settings
 from tests.fakeslack import fake_slack
@@ -26,7 +26,7 @@ def test_socket_mode_answers_slash_commands(db_url: str) -> None:
         )
         assert settings.slack_enabled
         deps = build_deps(settings)
-        handler = start_socket_mode(deps)
+        handler = start_socket_mode(deps, features())
         try:
             assert socket.connected.wait(10)
             opened = slack.of("apps.connections.open")

@@ -10,9 +10,6 @@ from sqlalchemy.engine import Engine
 
 from storage.db import SessionFactory, session_scope
 from storage.ingest import (
-    COUNTERS,
-    RESPONSES,
-    TICKETS,
     Counts,
     count_rows,
     upsert_counters,
@@ -20,7 +17,7 @@ from storage.ingest import (
     upsert_tickets,
 )
 from storage.migrate import current_revision, head_revision
-from storage.models import Counter, SurveyResponse, Ticket
+from storage.models import COUNTERS, RESPONSES, TICKETS, Counter, SurveyResponse, Ticket
 from storage.schemas import validate_row
 
 PARIS_SUMMER = timezone(timedelta(hours=2))

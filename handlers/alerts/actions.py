@@ -13,14 +13,21 @@ from handlers.alerts import ids
 from handlers.alerts.blocks import resolve_modal
 from handlers.alerts.worker import refresh_message
 from handlers.deps import Deps
+from handlers.feature import SlackParts
+from handlers.i18n import say, word
 from handlers.slack.access import Access
-from handlers.slack.i18n import word
-from storage.alerts import get_alert, move_loop
+from storage.alerts.store import get_alert, move_loop
+from storage.alerts.tables import LoopState
 from storage.db import session_scope
 
 log = logging.getLogger("kpibot.alerts")
 
-WHAT = {"claimed": "claimed", "resolved": "resolved", "no_action": "closed (no action needed)"}
+#: How a late clicker is told what happened to the alert, by its loop state.
+TAKEN = {
+    LoopState.CLAIMED: "alert_taken_claimed",
+    LoopState.RESOLVED: "alert_taken_resolved",
+    LoopState.NO_ACTION: "alert_taken_no_action",
+}
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str]:
@@ -35,8 +42,8 @@ def _move(
     client: WebClient,
     *,
     alert_id: int,
-    to: str,
-    from_states: tuple[str, ...],
+    to: LoopState,
+    from_states: tuple[LoopState, ...],
     user: str,
     channel: str,
     ts: str,
@@ -57,8 +64,10 @@ def _move(
     if alert is None:
         return
     if not won and channel:
-        who = alert.claimed_by if alert.state == "claimed" else alert.closed_by
-        text = f"This alert was already {WHAT.get(alert.state, alert.state)} by <@{who}>."
+        language = deps.settings.language
+        who = alert.claimed_by if alert.state == LoopState.CLAIMED else alert.closed_by
+        what = word(TAKEN[alert.state], language) if alert.state in TAKEN else alert.state
+        text = say("alert_taken", language, what=what, user=who)
         try:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
         except Exception:
@@ -85,18 +94,19 @@ def _refused(access: Access, client: WebClient, body: dict[str, Any], language: 
             client.chat_postEphemeral(
                 channel=channel,
                 user=user.get("id", ""),
-                text=f"You can't act on kpibot alerts: {word(reason, language)}.",
+                text=say("alert_cannot_act", language, reason=word(reason, language)),
             )
         except Exception:
             log.warning("could not tell %s why they may not act", user.get("id"))
     return True
 
 
-def register_alert_actions(app: App, deps: Deps, access: Access) -> None:
+def register_alert_actions(app: App, parts: SlackParts) -> None:
     """Wire the Claim, Resolved and No action buttons and the Resolved modal.
 
     Who may act is who may ask: guests and people from other organisations are refused.
     """
+    deps, access = parts.deps, parts.access
     language = deps.settings.language
 
     @app.action(ids.CLAIM)
@@ -109,8 +119,8 @@ def register_alert_actions(app: App, deps: Deps, access: Access) -> None:
             deps,
             client,
             alert_id=int(action["value"]),
-            to="claimed",
-            from_states=("open",),
+            to=LoopState.CLAIMED,
+            from_states=(LoopState.OPEN,),
             user=body["user"]["id"],
             channel=channel,
             ts=ts,
@@ -128,8 +138,8 @@ def register_alert_actions(app: App, deps: Deps, access: Access) -> None:
             deps,
             client,
             alert_id=int(action["value"]),
-            to="no_action",
-            from_states=("open", "claimed"),
+            to=LoopState.NO_ACTION,
+            from_states=(LoopState.OPEN, LoopState.CLAIMED),
             user=body["user"]["id"],
             channel=channel,
             ts=ts,
@@ -142,7 +152,8 @@ def register_alert_actions(app: App, deps: Deps, access: Access) -> None:
             return
         channel, ts = _where(body)
         client.views_open(
-            trigger_id=body["trigger_id"], view=resolve_modal(int(action["value"]), channel, ts)
+            trigger_id=body["trigger_id"],
+            view=resolve_modal(int(action["value"]), channel, ts, language),
         )
 
     @app.view(ids.RESOLVE_VIEW)
@@ -150,7 +161,10 @@ def register_alert_actions(app: App, deps: Deps, access: Access) -> None:
         values = view["state"]["values"]
         note = (values.get(ids.NOTE_BLOCK, {}).get(ids.NOTE_INPUT, {}).get("value") or "").strip()
         if not note:
-            ack(response_action="errors", errors={ids.NOTE_BLOCK: "A short note, please."})
+            ack(
+                response_action="errors",
+                errors={ids.NOTE_BLOCK: word("alert_modal_needs_note", language)},
+            )
             return
         ack()
         alert_id, channel, ts = view["private_metadata"].split("|")
@@ -158,8 +172,8 @@ def register_alert_actions(app: App, deps: Deps, access: Access) -> None:
             deps,
             client,
             alert_id=int(alert_id),
-            to="resolved",
-            from_states=("open", "claimed"),
+            to=LoopState.RESOLVED,
+            from_states=(LoopState.OPEN, LoopState.CLAIMED),
             user=body["user"]["id"],
             channel=channel,
             ts=ts,

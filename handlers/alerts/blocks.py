@@ -1,8 +1,8 @@
 """Alert messages as Block Kit: pure functions from alerts (and their answers) to blocks.
 
 One detractor alert, a burst's summary (each line still claimable), a threshold alert and its
-recovery, the reminder, and the Resolved modal. The buttons carry the alert id; their ids live
-in `handlers.alerts.ids`.
+recovery, the reminder, and the Resolved modal, in the workspace's language. The buttons carry
+the alert id; their ids live in `handlers.alerts.ids`.
 """
 
 from __future__ import annotations
@@ -19,17 +19,19 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
+from handlers import formatting as fmt
 from handlers.alerts import ids
-from handlers.slack.blocks import MAX_FIELD, MAX_HEADER, Message, _limits, clip
-from storage.alert_tables import Alert
-from storage.alerts import Answer, History
+from handlers.i18n import say, when, word
+from handlers.slack.blocks import MAX_FIELD, MAX_HEADER, Message, clip, limits, md
+from kpis.catalogue import UnknownKpi, find_kpi
+from storage.alerts.store import Answer, History
+from storage.alerts.tables import Alert, AlertKind, Comparison, LoopState
 
 COMMENT_CHARS = 600
 #: Alerts listed in one summary message (2 blocks are the header and context).
@@ -52,168 +54,242 @@ def mentions(leads: Sequence[str]) -> str:
     )
 
 
-def _md(text: str, limit: int = 3000) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, limit))
-
-
 def _when(instant: datetime | None) -> str:
+    """A Slack date token: each reader sees it in their own locale and timezone."""
     if instant is None:
         return ""
     fallback = f"{instant:%Y-%m-%d %H:%M} UTC"
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
-def answer_line(answer: Answer) -> str:
+def answer_line(answer: Answer, language: str = "en") -> str:
     """`*3/10* NPS · customer `c-1` · plan: enterprise · channel: email`."""
     parts = [f"*{answer.score}/{answer.scale_max}* {answer.survey.upper()}"]
     if answer.customer_id:
-        parts.append(f"customer `{answer.customer_id}`")
+        parts.append(say("alert_customer", language, id=answer.customer_id))
     parts += [f"{k}: {v}" for k, v in list(answer.attributes.items())[:6]]
     return " · ".join(parts)
 
 
-def _history(history: History | None) -> str | None:
+def _history(history: History | None, language: str) -> str | None:
     if history is None:
         return None
     parts = []
     if history.previous:
         shown = ", ".join(
-            f"{survey.upper()} {score}/{scale} ({at:%d %b})"
+            f"{survey.upper()} {score}/{scale} ({when(at, '%d %b', language)})"
             for survey, score, scale, at in history.previous
         )
-        parts.append(f"Previous answers: {shown}")
+        parts.append(say("alert_previous_answers", language, answers=shown))
     else:
-        parts.append("First answer from this customer")
+        parts.append(word("alert_first_answer", language))
     if history.open_tickets:
         listed = ", ".join(f"`{t}`" for t in history.open_ticket_ids)
-        parts.append(f"Open tickets: {history.open_tickets} ({listed})")
+        parts.append(
+            say("alert_open_tickets", language, count=history.open_tickets, tickets=listed)
+        )
     else:
-        parts.append("No open tickets")
+        parts.append(word("alert_no_open_tickets", language))
     return " · ".join(parts)
 
 
-def state_line(alert: Alert) -> str | None:
+def state_line(alert: Alert, language: str = "en") -> str | None:
     """Where the loop stands, or None while nobody has acted."""
-    if alert.state == "claimed":
-        return f":raising_hand: Claimed by <@{alert.claimed_by}> {_when(alert.claimed_at)}"
-    if alert.state == "resolved":
+    if alert.state == LoopState.CLAIMED:
+        return say(
+            "alert_claimed_by", language, user=alert.claimed_by, when=_when(alert.claimed_at)
+        )
+    if alert.state == LoopState.RESOLVED:
         note = f": “{clip(alert.note or '', 500)}”" if alert.note else ""
-        when = _when(alert.closed_at)
-        return f":white_check_mark: Resolved by <@{alert.closed_by}> {when}{note}"
-    if alert.state == "no_action":
-        when = _when(alert.closed_at)
-        return f":heavy_minus_sign: No action needed, said <@{alert.closed_by}> {when}"
+        return say(
+            "alert_resolved_by",
+            language,
+            user=alert.closed_by,
+            when=_when(alert.closed_at),
+            note=note,
+        )
+    if alert.state == LoopState.NO_ACTION:
+        return say(
+            "alert_no_action_by", language, user=alert.closed_by, when=_when(alert.closed_at)
+        )
     return None
 
 
-def _buttons(alert: Alert) -> list[ButtonElement]:
-    value = str(alert.id)
+def _button(
+    key: str, action_id: str, alert: Alert, language: str, style: str | None = None
+) -> ButtonElement:
+    return ButtonElement(
+        text=word(key, language), action_id=action_id, value=str(alert.id), style=style
+    )
+
+
+def _buttons(alert: Alert, language: str) -> list[ButtonElement]:
     out = []
-    if alert.state == "open":
-        out.append(ButtonElement(text="Claim", action_id=ids.CLAIM, value=value, style="primary"))
-    if alert.state in ("open", "claimed"):
-        out.append(ButtonElement(text="Resolved", action_id=ids.RESOLVE, value=value))
-        out.append(ButtonElement(text="No action needed", action_id=ids.NO_ACTION, value=value))
+    if alert.state == LoopState.OPEN:
+        out.append(_button("alert_button_claim", ids.CLAIM, alert, language, "primary"))
+    if alert.state in (LoopState.OPEN, LoopState.CLAIMED):
+        out.append(_button("alert_button_resolve", ids.RESOLVE, alert, language))
+        out.append(_button("alert_button_no_action", ids.NO_ACTION, alert, language))
     return out
 
 
-def detractor_message(view: AlertView) -> Message:
+def detractor_message(view: AlertView, language: str = "en") -> Message:
     """One detractor: who to call, what they said, their history, and the loop buttons."""
     alert, answer = view.alert, view.answer
     lead = mentions(alert.leads)
+    title = say("alert_detractor_title", language, leads=lead)
     if answer is None:
-        text = f"Detractor alert {lead}"
-        body = f":rotating_light: *Detractor* {lead}\n(the answer was deleted)"
+        text = say("alert_detractor_deleted_text", language, leads=lead)
+        body = f"{title}\n{word('alert_answer_deleted', language)}"
     else:
-        text = f"Detractor: {answer.score}/{answer.scale_max} {answer.survey.upper()} {lead}"
-        body = f":rotating_light: *Detractor* {lead}\n{answer_line(answer)}"
+        text = say(
+            "alert_detractor_text",
+            language,
+            score=answer.score,
+            scale=answer.scale_max,
+            survey=answer.survey.upper(),
+            leads=lead,
+        )
+        body = f"{title}\n{answer_line(answer, language)}"
         if answer.comment:
             quoted = " ".join(clip(answer.comment, COMMENT_CHARS).split())
             body += f"\n> {quoted}"
-    blocks: list[Block] = [SectionBlock(text=_md(body))]
-    context = [c for c in (_history(view.history), state_line(alert)) if c]
+    blocks: list[Block] = [SectionBlock(text=md(body))]
+    context = [c for c in (_history(view.history, language), state_line(alert, language)) if c]
     if answer is not None:
-        context.insert(0, f"Answered {_when(answer.submitted_at)}")
-    blocks.append(ContextBlock(elements=[_md(c, MAX_FIELD) for c in context]))
-    buttons = _buttons(alert)
+        context.insert(0, say("alert_answered", language, when=_when(answer.submitted_at)))
+    blocks.append(ContextBlock(elements=[md(c, MAX_FIELD) for c in context]))
+    buttons = _buttons(alert, language)
     if buttons:
         blocks.append(ActionsBlock(block_id=f"alert-{alert.id}", elements=buttons))
-    return Message(clip(text, 300), _limits(blocks))
+    return Message(clip(text, 300), limits(blocks))
 
 
-def summary_message(views: Sequence[AlertView], leads: Sequence[str]) -> Message:
+def summary_message(
+    views: Sequence[AlertView], leads: Sequence[str], language: str = "en"
+) -> Message:
     """A burst of detractors as one message; each line keeps its own button."""
     lead = mentions(leads)
-    count = len(views)
-    title = f"🚨 {count} detractors in a minute"
+    title = say("alert_burst_title", language, count=len(views))
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=clip(title, MAX_HEADER))),
-        ContextBlock(elements=[_md(f"{lead} each one can be claimed below", MAX_FIELD)]),
+        ContextBlock(elements=[md(say("alert_burst_hint", language, leads=lead), MAX_FIELD)]),
     ]
     for view in views[:SUMMARY_SIZE]:
         alert, answer = view.alert, view.answer
-        line = answer_line(answer) if answer is not None else "(answer deleted)"
+        line = (
+            answer_line(answer, language)
+            if answer is not None
+            else word("alert_burst_deleted", language)
+        )
         if answer is not None and answer.comment:
             line += f"\n> {' '.join(clip(answer.comment, 200).split())}"
-        state = state_line(alert)
+        state = state_line(alert, language)
         if state:
             line += f"\n{state}"
         accessory = None
-        if alert.state == "open":
-            accessory = ButtonElement(text="Claim", action_id=ids.CLAIM, value=str(alert.id))
-        elif alert.state == "claimed":
-            accessory = ButtonElement(text="Resolved", action_id=ids.RESOLVE, value=str(alert.id))
+        if alert.state == LoopState.OPEN:
+            accessory = _button("alert_button_claim", ids.CLAIM, alert, language)
+        elif alert.state == LoopState.CLAIMED:
+            accessory = _button("alert_button_resolve", ids.RESOLVE, alert, language)
         blocks.append(
-            SectionBlock(block_id=f"alert-{alert.id}", text=_md(line), accessory=accessory)
+            SectionBlock(block_id=f"alert-{alert.id}", text=md(line), accessory=accessory)
         )
-    return Message(f"{title} {lead}", _limits(blocks))
+    return Message(f"{title} {lead}", limits(blocks))
 
 
-def threshold_message(alert: Alert) -> Message:
+def _name(details: dict[str, Any], language: str) -> str:
+    """The rule's KPI by its name in the language (a counter's sum keeps its own name)."""
+    try:
+        return find_kpi(str(details.get("kpi", ""))).name(language)
+    except UnknownKpi:
+        return str(details.get("name", ""))
+
+
+def _value_text(details: dict[str, Any], currency: str, language: str) -> str:
+    value, unit = details.get("value"), details.get("unit")
+    if value is None or unit is None:  # recorded before units were kept
+        return str(details.get("value_text", ""))
+    return fmt.value(str(unit), float(value), currency, language)
+
+
+def _threshold(threshold: float, unit: str, language: str) -> str:
+    """A rule's threshold in its KPI's unit (`4 h`, `85.0%`, `30`)."""
+    if unit == "seconds":
+        return fmt.duration(threshold, language)
+    if unit == "percent":
+        return fmt.value("percent", threshold, language=language)
+    text = fmt.number(threshold, 2, language)
+    return text.rstrip("0").rstrip(".,") if "." in text or "," in text else text
+
+
+def _what(details: dict[str, Any], language: str) -> str:
+    comparison = details.get("comparison")
+    if comparison is None:  # recorded before the comparison was kept
+        return str(details.get("what", ""))
+    threshold = _threshold(float(details["threshold"]), str(details.get("unit", "")), language)
+    if comparison == Comparison.BELOW:
+        return say("alert_what_below", language, threshold=threshold)
+    if comparison == Comparison.ABOVE:
+        return say("alert_what_above", language, threshold=threshold)
+    previous = details.get("previous")
+    if previous is None:
+        return ""
+    drop = float(previous) - float(details["value"])
+    return say(
+        "alert_what_drop",
+        language,
+        drop=fmt.number(drop, 1, language),
+        previous=fmt.number(float(previous), 1, language),
+    )
+
+
+def threshold_message(alert: Alert, language: str = "en", currency: str = "EUR") -> Message:
     """A rule started to hold (`threshold`) or stopped (`recovery`)."""
     d: dict[str, Any] = alert.details
     lead = mentions(alert.leads)
     rule = f"`{d.get('rule', '')}`"
-    if alert.kind == "recovery":
-        text = f"✅ {d.get('name')} {d.get('period')} is back: {d.get('value_text')} (rule {rule})"
+    name, period = _name(d, language), d.get("period")
+    value = _value_text(d, currency, language)
+    if alert.kind == AlertKind.RECOVERY:
+        text = say("alert_recovered", language, name=name, period=period, value=value, rule=rule)
     else:
-        value = f"{d.get('value_text')}: {d.get('what')}"
-        text = f"📉 {d.get('name')} {d.get('period')} is {value} (rule {rule})"
+        what = _what(d, language)
+        text = say(
+            "alert_breached", language, name=name, period=period, value=value, what=what, rule=rule
+        )
     body = f"*{text}* {lead}".strip()
-    context = [f"n = {d.get('n', 0)} · rule #t{d.get('rule_id')} · `/kpi alert list`"]
+    context = [say("alert_rule_context", language, n=d.get("n", 0), id=d.get("rule_id"))]
     blocks: list[Block] = [
-        SectionBlock(text=_md(body)),
-        ContextBlock(elements=[_md(c, MAX_FIELD) for c in context]),
+        SectionBlock(text=md(body)),
+        ContextBlock(elements=[md(c, MAX_FIELD) for c in context]),
     ]
-    return Message(clip(text, 300), _limits(blocks))
+    return Message(clip(text, 300), limits(blocks))
 
 
-def reminder_text(alert: Alert) -> str:
+def reminder_text(alert: Alert, language: str = "en") -> str:
     """The one reminder in an unclaimed alert's thread."""
-    return (
-        f":alarm_clock: {mentions(alert.leads)} this detractor has not been claimed yet. "
-        "Claim it above if you are calling the customer back."
-    )
+    return say("alert_reminder", language, leads=mentions(alert.leads))
 
 
-def resolve_modal(alert_id: int, channel: str, ts: str) -> dict[str, Any]:
+def resolve_modal(alert_id: int, channel: str, ts: str, language: str = "en") -> dict[str, Any]:
     """The modal Resolved opens: a short note on what was done."""
     view = View(
         type="modal",
         callback_id=ids.RESOLVE_VIEW,
-        title=PlainTextObject(text="Resolve the alert"),
-        submit=PlainTextObject(text="Resolve"),
-        close=PlainTextObject(text="Cancel"),
+        title=PlainTextObject(text=word("alert_modal_title", language)),
+        submit=PlainTextObject(text=word("alert_modal_submit", language)),
+        close=PlainTextObject(text=word("alert_modal_cancel", language)),
         private_metadata=f"{alert_id}|{channel}|{ts}",
         blocks=[
             InputBlock(
                 block_id=ids.NOTE_BLOCK,
-                label=PlainTextObject(text="What was done?"),
+                label=PlainTextObject(text=word("alert_modal_label", language)),
                 element=PlainTextInputElement(
                     action_id=ids.NOTE_INPUT,
                     multiline=True,
                     max_length=500,
-                    placeholder=PlainTextObject(text="Called the customer back, refunded…"),
+                    placeholder=PlainTextObject(text=word("alert_modal_placeholder", language)),
                 ),
             )
         ],

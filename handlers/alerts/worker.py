@@ -24,14 +24,13 @@ from handlers.alerts.blocks import (
     summary_message,
     threshold_message,
 )
+from handlers.answers.service import KpiError, answer
 from handlers.deps import Deps
-from handlers.kpi_service import KpiError, answer
 from handlers.slack.blocks import Message
 from handlers.slack.posting import outcome
 from kpis.catalogue import UnknownKpi, find_kpi
-from kpis.question import Question, parse_question
-from storage.alert_tables import Alert, ThresholdRule
-from storage.alerts import (
+from kpis.question import Question, parse_filters
+from storage.alerts.store import (
     alerts_of_message,
     answers,
     claim_pending,
@@ -45,6 +44,14 @@ from storage.alerts import (
     note_evaluation,
     release_reminder,
     route_recent_count,
+)
+from storage.alerts.tables import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    Comparison,
+    LoopState,
+    ThresholdRule,
 )
 from storage.db import session_scope
 
@@ -76,16 +83,17 @@ def views_of(deps: Deps, alerts: list[Alert]) -> list[AlertView]:
 
 def message_for(deps: Deps, alerts: list[Alert]) -> Message:
     """The message that shows these alerts (one, a burst's summary, or a threshold alert)."""
+    language = deps.settings.language
     first = alerts[0]
-    if first.kind != "detractor":
-        return threshold_message(first)
+    if first.kind != AlertKind.DETRACTOR:
+        return threshold_message(first, language, deps.settings.currency)
     views = views_of(deps, alerts)
     if len(alerts) > 1 or first.summarised:
-        return summary_message(views, first.leads)
-    return detractor_message(views[0])
+        return summary_message(views, first.leads, language)
+    return detractor_message(views[0], language)
 
 
-def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) -> str:
+def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) -> AlertStatus:
     """Post one message for `alerts` (claimed by us) and record the outcome."""
     ids = [a.id for a in alerts if a.id is not None]
     summarised = len(alerts) > 1
@@ -102,7 +110,7 @@ def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) 
         )
     except Exception as exc:
         result = outcome(exc)
-        status = "unknown" if result.kind == "unknown" else "failed"
+        status = AlertStatus.UNKNOWN if result.kind == "unknown" else AlertStatus.FAILED
         log.warning("alerts %s: %s (%s)", ids, status, result.error)
         with session_scope(deps.sessions) as session:
             finish_posting(
@@ -113,16 +121,16 @@ def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) 
         finish_posting(
             session=session,
             alert_ids=ids,
-            status="posted",
+            status=AlertStatus.POSTED,
             now=now,
             channel=str(response.get("channel") or alerts[0].channel_id),
             ts=str(response.get("ts") or ""),
             summarised=summarised,
         )
-    return "posted"
+    return AlertStatus.POSTED
 
 
-def post_pending(deps: Deps, client: WebClient, *, now: datetime) -> list[str]:
+def post_pending(deps: Deps, client: WebClient, *, now: datetime) -> list[AlertStatus]:
     """Claim and post every pending alert; return each message's outcome.
 
     Flood control: when one route has more than KPIBOT_ALERT_BURST detractors in the batch, or
@@ -142,7 +150,7 @@ def post_pending(deps: Deps, client: WebClient, *, now: datetime) -> list[str]:
     by_route: dict[int, list[Alert]] = defaultdict(list)
     singles: list[Alert] = []
     for alert in claimed:
-        if alert.kind == "detractor" and alert.route_id is not None:
+        if alert.kind == AlertKind.DETRACTOR and alert.route_id is not None:
             by_route[alert.route_id].append(alert)
         else:
             singles.append(alert)
@@ -179,7 +187,7 @@ def send_reminders(deps: Deps, client: WebClient, *, now: datetime) -> int:
             client.chat_postMessage(
                 channel=alert.message_channel or alert.channel_id,
                 thread_ts=alert.message_ts,
-                text=reminder_text(alert),
+                text=reminder_text(alert, deps.settings.language),
             )
             sent += 1
         except Exception as exc:
@@ -191,12 +199,11 @@ def send_reminders(deps: Deps, client: WebClient, *, now: datetime) -> int:
     return sent
 
 
-COMPARISONS = {"<": "below", "below": "below", ">": "above", "above": "above"}
-
-
 def rule_text(rule: ThresholdRule) -> str:
     """`nps last-7d < 30` as typed (normalised)."""
-    op = {"below": "<", "above": ">", "drops-by": "drops-by"}[rule.comparison]
+    op = {Comparison.BELOW: "<", Comparison.ABOVE: ">", Comparison.DROPS_BY: "drops-by"}[
+        rule.comparison
+    ]
     filters = (" " + " ".join(rule.filters)) if rule.filters else ""
     try:
         unit = find_kpi(rule.kpi).unit
@@ -204,7 +211,7 @@ def rule_text(rule: ThresholdRule) -> str:
         unit = "number"
     if unit == "seconds":
         threshold = fmt.duration(rule.threshold).replace(" ", "")
-    elif unit == "percent" and rule.comparison != "drops-by":
+    elif unit == "percent" and rule.comparison != Comparison.DROPS_BY:
         threshold = f"{rule.threshold:g}%"
     else:
         threshold = f"{rule.threshold:g}"
@@ -224,7 +231,7 @@ def evaluate_rules(deps: Deps, *, now: datetime) -> int:
     raised = 0
     for rule in rules:
         assert rule.id is not None
-        filters = parse_question("nps " + " ".join(rule.filters)).filters if rule.filters else ()
+        filters = parse_filters(rule.filters)
         try:
             result = answer(
                 deps=deps,
@@ -239,42 +246,37 @@ def evaluate_rules(deps: Deps, *, now: datetime) -> int:
             with session_scope(deps.sessions) as session:
                 note_evaluation(session=session, rule_id=rule.id, value=None, now=now)
             continue
-        if rule.comparison == "below":
+        if rule.comparison == Comparison.BELOW:
             holds = value < rule.threshold
-        elif rule.comparison == "above":
+        elif rule.comparison == Comparison.ABOVE:
             holds = value > rule.threshold
         else:
             holds = previous is not None and previous - value >= rule.threshold
-        value_text = fmt.figure_text(result.unit, result.current, deps.settings.currency)
         with session_scope(deps.sessions) as session:
             if holds == rule.holding or not flip_rule(
                 session=session, rule_id=rule.id, holding=holds, value=value, now=now
             ):
                 note_evaluation(session=session, rule_id=rule.id, value=value, now=now)
                 continue
-            what = {
-                "below": f"below {rule.threshold:g}",
-                "above": f"above {rule.threshold:g}",
-                "drops-by": f"down {previous - value:.1f} points from {previous:.1f}"
-                if previous is not None
-                else "",
-            }[rule.comparison]
             enqueue(
                 session=session,
                 alert=Alert(
-                    kind="threshold" if holds else "recovery",
+                    kind=AlertKind.THRESHOLD if holds else AlertKind.RECOVERY,
                     rule_id=rule.id,
                     channel_id=rule.channel_id,
                     leads=rule.leads,
-                    state="none",
+                    state=LoopState.NONE,
                     details={
                         "rule": rule_text(rule),
                         "rule_id": rule.id,
+                        "kpi": result.key,
                         "name": result.name,
+                        "unit": result.unit,
                         "period": rule.period,
                         "value": value,
-                        "value_text": value_text,
-                        "what": what,
+                        "previous": previous,
+                        "comparison": rule.comparison.value,
+                        "threshold": rule.threshold,
                         "n": result.current.n,
                     },
                     created_at=now,

@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
-from storage.alerts import enqueue_detractor_alerts
+from kpis.bands import ALERTING_SURVEYS, detractors
+from kpis.question import parse_filters
+from storage.alerts.store import DetractorRoute, enqueue_detractor_alerts, list_routes
+from storage.alerts.tables import AlertRoute
 from storage.ingest import Counts, upsert_responses
 
 
@@ -25,6 +28,7 @@ class AlertingResponsesWriter:
         now = self.deps.clock()
         raised = enqueue_detractor_alerts(
             session=session,
+            routes=detractor_routes(list_routes(session=session)),
             written_since=written_since,
             submitted_after=now - self.deps.settings.alert_max_age,
             now=now,
@@ -33,3 +37,16 @@ class AlertingResponsesWriter:
             self.deps.alerts_waiting.set()
         self.deps.data_changed.set()
         return counts
+
+
+def detractor_routes(routes: Sequence[AlertRoute]) -> list[DetractorRoute]:
+    """Routes as the ingest applies them: their surveys' detractor bands and their filters
+    (a route left with no alerting survey pages nobody)."""
+    out = []
+    for route in routes:
+        assert route.id is not None
+        detractor = detractors(route.surveys or ALERTING_SURVEYS)
+        if detractor.options:
+            filters = parse_filters(route.filters)
+            out.append(DetractorRoute(route.id, route.channel_id, route.leads, detractor, filters))
+    return out

@@ -8,16 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from handlers.answers.service import KpiError, answer
 from handlers.deps import Deps
 from handlers.digests.schedule import earlier_period
-from handlers.kpi_service import KpiError, answer
+from kpis.bands import detractors
 from kpis.periods import Period
-from kpis.plan import Filter
-from kpis.question import Question, parse_question
+from kpis.question import Question, parse_filters
 from kpis.result import KpiResult
+from query.plan import Filter
 from storage.db import session_scope
-from storage.digest_tables import DigestSubscription
-from storage.digests import Comment, detractor_comments, period_has_data
+from storage.digests.store import Comment, detractor_comments, period_has_data
+from storage.digests.tables import DigestSubscription
 
 #: The core CX set a subscription gets when it names no KPIs.
 DEFAULT_KPIS = ("nps", "csat", "ces", "frt", "aht", "fcr", "tickets")
@@ -66,9 +67,7 @@ class Digest:
 
 def subscription_filters(subscription: DigestSubscription) -> tuple[Filter, ...]:
     """The subscription's `attribute=value` words as engine filters."""
-    if not subscription.filters:
-        return ()
-    return parse_question("nps " + " ".join(subscription.filters)).filters
+    return parse_filters(subscription.filters)
 
 
 def _line(deps: Deps, key: str, filters: tuple[Filter, ...], period: Period) -> Line:
@@ -90,7 +89,12 @@ def build_digest(
         has_data = period_has_data(session=session, start=start, end=end)
         comments = (
             detractor_comments(
-                session=session, start=start, end=end, filters=filters, limit=COMMENTS
+                session=session,
+                start=start,
+                end=end,
+                detractor=detractors(),
+                filters=filters,
+                limit=COMMENTS,
             )
             if has_data
             else []

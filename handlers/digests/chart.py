@@ -13,15 +13,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from handlers.digests.build import Series
+from handlers.i18n import word
 
-UNIT_LABELS = {
-    "nps": "score (−100…100)",
-    "percent": "%",
-    "seconds": "hours",
-    "score": "mean score",
-    "count": "count",
-    "money": "amount",
-}
+#: The units a chart labels its y axis with (their words are in `handlers.i18n`).
+UNITS = ("nps", "percent", "seconds", "score", "count", "money")
 
 
 def _scaled(series: Series) -> list[float | None]:
@@ -30,7 +25,7 @@ def _scaled(series: Series) -> list[float | None]:
     return list(series.values)
 
 
-def trend_png(series: Sequence[Series], *, title: str) -> bytes:
+def trend_png(series: Sequence[Series], *, title: str, language: str = "en") -> bytes:
     """Small multiples, one panel per KPI, one point per period (gaps where no value)."""
     panels = max(1, len(series))
     columns = 2 if panels > 1 else 1
@@ -47,7 +42,7 @@ def trend_png(series: Sequence[Series], *, title: str) -> bytes:
         if points:
             last_x, last_y = points[-1]
             axes.annotate(
-                f"{last_y:.1f}",
+                f"{last_y:.1f}".replace("-", "\u2212"),
                 (last_x, last_y),
                 textcoords="offset points",
                 xytext=(0, 6),
@@ -55,7 +50,8 @@ def trend_png(series: Sequence[Series], *, title: str) -> bytes:
                 fontsize=9,
             )
         axes.set_title(one.name, fontsize=10)
-        axes.set_ylabel(UNIT_LABELS.get(one.unit, ""), fontsize=8)
+        label = word(f"chart_unit_{one.unit}", language) if one.unit in UNITS else ""
+        axes.set_ylabel(label, fontsize=8)
         step = max(1, len(x) // 6)
         axes.set_xticks(x[::step], [one.starts[i] for i in x[::step]], fontsize=8)
         axes.tick_params(axis="y", labelsize=8)

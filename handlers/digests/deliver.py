@@ -15,6 +15,7 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from slack_sdk import WebClient
 
@@ -22,19 +23,20 @@ from handlers.deps import Deps
 from handlers.digests.blocks import digest_message
 from handlers.digests.build import DEFAULT_KPIS, Digest, build_digest, trend
 from handlers.digests.chart import trend_png
-from handlers.digests.schedule import digest_period
+from handlers.digests.schedule import digest_period, last_fire
+from handlers.i18n import say, word
 from handlers.slack.blocks import Message
-from handlers.slack.posting import outcome
+from handlers.slack.posting import once_client, outcome
 from kpis.periods import Period
 from storage.db import session_scope
-from storage.digest_tables import DigestSubscription
-from storage.digests import (
+from storage.digests.store import (
     claim_delivery,
     finish_delivery,
     get_subscription,
     record_chart,
     set_paused,
 )
+from storage.digests.tables import ChartStatus, DeliveryStatus, DigestSubscription, Trigger
 
 log = logging.getLogger("kpibot.digests")
 
@@ -48,13 +50,14 @@ LATE_AFTER = timedelta(minutes=2)
 
 @dataclass(frozen=True)
 class Delivery:
-    """What one attempt did: sent, failed, unknown, skipped (someone else has it) or paused."""
+    """What one attempt did: the delivery's status (sent, failed, unknown), or skipped (someone
+    else has the slot, the digest is gone or paused)."""
 
-    status: str
+    status: DeliveryStatus | Literal["skipped"]
     detail: str = ""
     delivery_id: int | None = None
     message_ts: str | None = None
-    chart: str = "none"
+    chart: ChartStatus = ChartStatus.NONE
 
 
 def deliver(
@@ -64,8 +67,8 @@ def deliver(
     scheduled_for: datetime,
     *,
     now: datetime,
-    trigger: str,
-    reclaim: tuple[str, ...] = ("failed",),
+    trigger: Trigger,
+    reclaim: tuple[DeliveryStatus, ...] = (DeliveryStatus.FAILED,),
     claim_at: datetime | None = None,
 ) -> Delivery:
     """Post the digest of one scheduled instant, once.
@@ -78,7 +81,7 @@ def deliver(
         subscription = get_subscription(session=session, subscription_id=subscription_id)
     if subscription is None:
         return Delivery("skipped", f"no digest #{subscription_id}")
-    if subscription.paused and trigger != "manual":
+    if subscription.paused and trigger != Trigger.MANUAL:
         return Delivery("skipped", f"digest #{subscription_id} is paused")
     period = digest_period(
         subscription.cadence, subscription.cron, subscription.timezone, scheduled_for
@@ -100,7 +103,7 @@ def deliver(
     if claim is None:
         return Delivery("skipped", "already claimed by another run")
 
-    def finish(status: str, **values: str | None) -> None:
+    def finish(status: DeliveryStatus, **values: str | None) -> None:
         with session_scope(deps.sessions) as session:
             finish_delivery(
                 session=session, delivery_id=claim.delivery_id, status=status, now=now, **values
@@ -112,8 +115,8 @@ def deliver(
         )
     except Exception as exc:  # a bug or a database outage: nothing was posted
         log.exception("building digest #%s failed", subscription_id)
-        finish("failed", error=f"building the digest failed: {exc}")
-        return Delivery("failed", str(exc), claim.delivery_id)
+        finish(DeliveryStatus.FAILED, error=f"building the digest failed: {exc}")
+        return Delivery(DeliveryStatus.FAILED, str(exc), claim.delivery_id)
     try:
         response = client.chat_postMessage(
             channel=subscription.channel_id,
@@ -124,18 +127,18 @@ def deliver(
         )
     except Exception as exc:
         result = outcome(exc)
-        status = "unknown" if result.kind == "unknown" else "failed"
+        status = DeliveryStatus.UNKNOWN if result.kind == "unknown" else DeliveryStatus.FAILED
         log.warning("digest #%s: %s (%s)", subscription_id, status, result.error)
         finish(status, error=result.error)
         if result.error in CHANNEL_GONE:  # a token problem is not the channel's: no pause
             _pause_and_tell(deps, client, subscription_id, subscription.created_by, result.error)
         return Delivery(status, result.error, claim.delivery_id)
     ts = str(response.get("ts") or "")
-    finish("sent", message_ts=ts)
-    chart = "none"
+    finish(DeliveryStatus.SENT, message_ts=ts)
+    chart = ChartStatus.NONE
     if png is not None:
         chart = _upload_chart(deps, client, claim.delivery_id, subscription.channel_id, ts, png)
-        if chart == "failed":
+        if chart == ChartStatus.FAILED:
             retold = digest_message(
                 digest, currency=settings.currency, language=settings.language, chart=False
             )
@@ -149,7 +152,7 @@ def deliver(
             except Exception:
                 log.warning("digest #%s: could not drop the chart note", subscription_id)
     log.info("digest #%s sent for %s (%s)", subscription_id, scheduled_for, trigger)
-    return Delivery("sent", "", claim.delivery_id, ts, chart)
+    return Delivery(DeliveryStatus.SENT, "", claim.delivery_id, ts, chart)
 
 
 def compose(
@@ -165,7 +168,9 @@ def compose(
     digest = build_digest(deps, subscription, period, late=late)
     keys = subscription.kpis or list(DEFAULT_KPIS)
     series = trend(deps, subscription, period, keys) if digest.has_data else []
-    png = trend_png(series, title=_chart_title(subscription.cadence)) if series else None
+    language = settings.language
+    title = word(f"digest_chart_title_{subscription.cadence}", language)
+    png = trend_png(series, title=title, language=language) if series else None
     message = digest_message(
         digest,
         currency=settings.currency,
@@ -176,43 +181,39 @@ def compose(
     return digest, message, png
 
 
-def _chart_title(cadence: str) -> str:
-    unit = {"weekly": "weeks", "daily": "days", "monthly": "months"}.get(cadence, "periods")
-    return f"Last 12 {unit}"
-
-
 def _upload_chart(
     deps: Deps, client: WebClient, delivery_id: int, channel: str, ts: str, png: bytes
-) -> str:
+) -> ChartStatus:
     try:
         client.files_upload_v2(
             channel=channel,
             thread_ts=ts,
             file=png,
             filename="kpibot-trend.png",
-            title="kpibot trend",
+            title=word("digest_chart_file", deps.settings.language),
         )
     except Exception as exc:
         error = outcome(exc).error
         log.warning("chart upload failed: %s", error)
         with session_scope(deps.sessions) as session:
-            record_chart(session=session, delivery_id=delivery_id, chart="failed", error=error)
-        return "failed"
+            record_chart(
+                session=session, delivery_id=delivery_id, chart=ChartStatus.FAILED, error=error
+            )
+        return ChartStatus.FAILED
     with session_scope(deps.sessions) as session:
-        record_chart(session=session, delivery_id=delivery_id, chart="uploaded")
-    return "uploaded"
+        record_chart(session=session, delivery_id=delivery_id, chart=ChartStatus.UPLOADED)
+    return ChartStatus.UPLOADED
 
 
 def _pause_and_tell(
     deps: Deps, client: WebClient, subscription_id: int, creator: str, error: str
 ) -> None:
     """The channel is gone for the bot: pause the digest and tell whoever created it."""
-    reasons = {
-        "not_in_channel": "kpibot was removed from the channel",
-        "channel_not_found": "the channel no longer exists or kpibot cannot see it",
-        "is_archived": "the channel was archived",
-    }
-    reason = reasons.get(error, f"Slack refused the post ({error})")
+    language = deps.settings.language
+    if error in CHANNEL_GONE:
+        reason = word(f"digest_gone_{error}", language)
+    else:
+        reason = say("digest_gone_other", language, error=error)
     with session_scope(deps.sessions) as session:
         set_paused(
             session=session,
@@ -226,10 +227,42 @@ def _pause_and_tell(
     try:
         client.chat_postMessage(
             channel=creator,
-            text=(
-                f"Your kpibot digest #{subscription_id} is paused: {reason}. Invite kpibot back "
-                f"with `/invite @kpibot`, then `/kpi digest resume {subscription_id}`."
-            ),
+            text=say("digest_paused_dm", language, id=subscription_id, reason=reason),
         )
     except Exception:
         log.warning("could not tell %s that digest #%s is paused", creator, subscription_id)
+
+
+class DigestError(Exception):
+    """A digest `kpibot digest send` could not post; the message says why."""
+
+
+def send_now(deps: Deps, subscription_id: int, *, again: bool = False) -> str:
+    """Post a subscription's latest slot now (`kpibot digest send`), with the scheduler's claim
+    rules: a slot that failed, was missed or whose fate is unknown is claimed and posted; one
+    already sent (or being sent) is refused unless `again`, which posts a fresh copy.
+    Returns what happened; DigestError when nothing was posted."""
+    with session_scope(deps.sessions) as session:
+        subscription = get_subscription(session=session, subscription_id=subscription_id)
+    if subscription is None:
+        raise DigestError(f"no digest #{subscription_id} (see `kpibot digest list`)")
+    now = deps.clock()
+    slot = last_fire(subscription.cron, subscription.timezone, now) or now
+    result = deliver(
+        deps,
+        once_client(deps),
+        subscription_id,
+        slot,
+        now=now,
+        trigger=Trigger.MANUAL,
+        reclaim=(DeliveryStatus.FAILED, DeliveryStatus.UNKNOWN, DeliveryStatus.MISSED),
+        claim_at=now if again else None,
+    )
+    if result.status == "skipped":
+        raise DigestError(
+            f"digest #{subscription_id} for {slot:%Y-%m-%d %H:%M} UTC: {result.detail} "
+            "(--again posts a fresh copy)"
+        )
+    if result.status != DeliveryStatus.SENT:
+        raise DigestError(f"digest #{subscription_id}: {result.status}: {result.detail}")
+    return f"digest #{subscription_id} sent (ts {result.message_ts}, chart {result.chart})"

@@ -20,12 +20,13 @@ from handlers.deps import Deps
 from handlers.digests.deliver import Delivery, deliver
 from handlers.digests.schedule import cron_trigger, digest_period, last_fire
 from storage.db import session_scope
-from storage.digests import (
+from storage.digests.store import (
     expire_stale_claims,
     get_delivery,
     list_subscriptions,
     record_missed,
 )
+from storage.digests.tables import DeliveryStatus, Trigger
 
 log = logging.getLogger("kpibot.digests")
 
@@ -53,7 +54,7 @@ def run_slot(deps: Deps, client: WebClient, subscription_id: int, cron: str, tz:
     slot = last_fire(cron, tz, now)
     if slot is None:
         return Delivery("skipped", "no fire time")
-    return deliver(deps, client, subscription_id, slot, now=now, trigger="scheduler")
+    return deliver(deps, client, subscription_id, slot, now=now, trigger=Trigger.SCHEDULER)
 
 
 def sync(scheduler: BaseScheduler, deps: Deps, client: WebClient) -> None:
@@ -117,7 +118,7 @@ def catch_up(deps: Deps, client: WebClient, *, now: datetime) -> list[Delivery]:
             existing = get_delivery(
                 session=session, subscription_id=subscription.id, scheduled_for=slot
             )
-        if existing is not None and existing.status != "failed":
+        if existing is not None and existing.status != DeliveryStatus.FAILED:
             continue
         if now - slot > grace:
             if existing is None:
@@ -135,6 +136,6 @@ def catch_up(deps: Deps, client: WebClient, *, now: datetime) -> list[Delivery]:
                         reason=f"no scheduler ran within the grace window ({grace})",
                     )
             continue
-        trigger = "catch-up" if existing is None else "retry"
+        trigger = Trigger.CATCH_UP if existing is None else Trigger.RETRY
         done.append(deliver(deps, client, subscription.id, slot, now=now, trigger=trigger))
     return done

@@ -16,9 +16,13 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from kpis.periods import Period, Window, parse_period
+from handlers.i18n import WEEKDAY_NAMES, say
+from kpis.periods import Period, parse_period
+from query.plan import Window
+from storage.digests.tables import Cadence
 
-CADENCES = ("weekly", "daily", "monthly")
+#: The readable cadences (a cron digest gives its own expression).
+CADENCES = (Cadence.WEEKLY, Cadence.DAILY, Cadence.MONTHLY)
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's numbering: 0 = Sunday
 DAY_WORDS = {
     **{d: d for d in DAYS},
@@ -39,7 +43,11 @@ DAY_WORDS = {
 }
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
 #: Period each cadence's digest covers, read at the fire time in the subscription's zone.
-CADENCE_PERIOD = {"weekly": "last-week", "daily": "yesterday", "monthly": "last-month"}
+CADENCE_PERIOD = {
+    Cadence.WEEKLY: "last-week",
+    Cadence.DAILY: "yesterday",
+    Cadence.MONTHLY: "last-month",
+}
 _LOOKBACK = (
     timedelta(hours=1),
     timedelta(days=1),
@@ -51,7 +59,16 @@ _LOOKBACK = (
 
 
 class ScheduleError(ValueError):
-    """A schedule kpibot cannot read; the message says what is expected."""
+    """A schedule kpibot cannot read: `key` (an i18n key) says what is expected, with `values`."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+        super().__init__(say(key, "en", **values))
+
+    def text(self, language: str) -> str:
+        """The refusal in the user's language."""
+        return say(self.key, language, **self.values)
 
 
 def _day_numbers(part: str) -> list[int]:
@@ -60,7 +77,7 @@ def _day_numbers(part: str) -> list[int]:
     if "/" in part:
         part, step_text = part.split("/", 1)
         if not step_text.isdigit() or int(step_text) < 1:
-            raise ScheduleError(f"bad day-of-week step in '{part}/{step_text}'")
+            raise ScheduleError("schedule_dow_step", part=f"{part}/{step_text}")
         step = int(step_text)
 
     def number(text: str) -> int:
@@ -69,7 +86,7 @@ def _day_numbers(part: str) -> list[int]:
             return DAYS.index(lowered)
         if text.isdigit() and 0 <= int(text) <= 7:
             return int(text)  # 7 is Sunday too: ranges like 1-7 wrap below
-        raise ScheduleError(f"bad day of week '{text}' (0–7 or sun…sat)")
+        raise ScheduleError("schedule_dow_bad", text=text)
 
     if part == "*":
         first, last = 0, 6
@@ -77,7 +94,7 @@ def _day_numbers(part: str) -> list[int]:
         a, b = part.split("-", 1)
         first, last = number(a), number(b)
         if last < first:
-            raise ScheduleError(f"day-of-week range '{part}' runs backwards")
+            raise ScheduleError("schedule_dow_backwards", part=part)
     else:
         first = number(part)
         last = 6 if step > 1 else first
@@ -95,9 +112,7 @@ def cron_trigger(cron: str, tz: str) -> CronTrigger:
     """The APScheduler trigger of a standard five-field cron expression in zone `tz`."""
     fields = cron.split()
     if len(fields) != 5:
-        raise ScheduleError(
-            f"cron needs 5 fields (minute hour day month weekday), got {len(fields)}: '{cron}'"
-        )
+        raise ScheduleError("schedule_fields", count=len(fields), cron=cron)
     minute, hour, day, month, weekday = fields
     try:
         return CronTrigger(
@@ -111,7 +126,7 @@ def cron_trigger(cron: str, tz: str) -> CronTrigger:
     except ScheduleError:
         raise
     except ValueError as exc:
-        raise ScheduleError(f"bad cron expression '{cron}': {exc}") from exc
+        raise ScheduleError("schedule_bad_cron", cron=cron, error=exc) from exc
 
 
 def next_fire(cron: str, tz: str, after: datetime) -> datetime | None:
@@ -139,45 +154,55 @@ def last_fire(cron: str, tz: str, at: datetime) -> datetime | None:
 class Schedule:
     """What a subscription's words say about when it fires and what it covers."""
 
-    cadence: str
+    cadence: Cadence
     cron: str
     timezone: str
 
-    def describe(self) -> str:
+    def describe(self, language: str = "en") -> str:
         """`weekly, Monday 09:00 (Europe/Paris)` or `cron 0 9 * * 1-5 (UTC)`."""
         minute, hour, day, _month, weekday = self.cron.split()
-        if self.cadence == "cron" or not (minute.isdigit() and hour.isdigit()):
-            return f"cron `{self.cron}` ({self.timezone})"
+        tz = self.timezone
+        if self.cadence == Cadence.CRON or not (minute.isdigit() and hour.isdigit()):
+            return say("schedule_cron", language, cron=self.cron, tz=tz)
         at = f"{int(hour):02d}:{int(minute):02d}"
-        if self.cadence == "weekly":
-            names = {d: n for n, d in DAY_WORDS.items() if len(n) > 3}
-            return f"weekly, {names.get(weekday, weekday).capitalize()} {at} ({self.timezone})"
-        if self.cadence == "monthly":
-            return f"monthly, day {day} at {at} ({self.timezone})"
-        return f"daily at {at} ({self.timezone})"
+        if self.cadence == Cadence.WEEKLY:
+            name = weekday
+            if weekday in DAYS:  # cron's Sunday-first numbering, our Monday-first names
+                name = WEEKDAY_NAMES.get(language, WEEKDAY_NAMES["en"])[
+                    (DAYS.index(weekday) - 1) % 7
+                ]
+                name = name.capitalize() if language == "en" else name
+            return say("schedule_weekly", language, day=name, at=at, tz=tz)
+        if self.cadence == Cadence.MONTHLY:
+            return say("schedule_monthly", language, day=day, at=at, tz=tz)
+        return say("schedule_daily", language, at=at, tz=tz)
 
 
 def readable_schedule(
-    cadence: str | None, day: str | None, at: str | None, day_of_month: int | None, tz: str
+    cadence: Cadence | str | None,
+    day: str | None,
+    at: str | None,
+    day_of_month: int | None,
+    tz: str,
 ) -> Schedule:
     """The cron of `weekly mon 09:00`, `daily 08:30`, `monthly 1 09:00` (defaults: weekly,
     Monday, 09:00, the 1st)."""
-    cadence = cadence or "weekly"
+    cadence = Cadence(cadence or Cadence.WEEKLY)
     hour, minute = 9, 0
     if at is not None:
         match = _TIME.match(at)
         if match is None:
-            raise ScheduleError(f"bad time '{at}' (use HH:MM, e.g. 09:00)")
+            raise ScheduleError("schedule_bad_time", at=at)
         hour, minute = int(match[1]), int(match[2])
-    if cadence == "weekly":
+    if cadence == Cadence.WEEKLY:
         weekday = DAY_WORDS[(day or "mon").lower()]
         return Schedule(cadence, f"{minute} {hour} * * {weekday}", tz)
     if day is not None:
-        raise ScheduleError(f"a {cadence} digest takes no weekday ('{day}')")
-    if cadence == "monthly":
+        raise ScheduleError("schedule_no_weekday", cadence=cadence, day=day)
+    if cadence == Cadence.MONTHLY:
         return Schedule(cadence, f"{minute} {hour} {day_of_month or 1} * *", tz)
     if day_of_month is not None:
-        raise ScheduleError("a day of the month needs 'monthly'")
+        raise ScheduleError("schedule_dom_monthly")
     return Schedule(cadence, f"{minute} {hour} * * *", tz)
 
 
@@ -186,18 +211,19 @@ def is_time(word: str) -> bool:
     return _TIME.match(word) is not None
 
 
-def digest_period(cadence: str, cron: str, tz: str, fire: datetime) -> Period:
+def digest_period(cadence: Cadence | str, cron: str, tz: str, fire: datetime) -> Period:
     """The period a digest fired at `fire` covers, with the one before to compare.
 
     Weekly, daily and monthly digests cover the calendar week, day or month that ended before
     the fire time (in the subscription's zone); a cron digest covers the time since the
     previous fire time.
     """
+    cadence = Cadence(cadence)
     if cadence in CADENCE_PERIOD:
         return parse_period(CADENCE_PERIOD[cadence], now=fire, tz=tz)
     previous = last_fire(cron, tz, fire - timedelta(microseconds=1))
     if previous is None:
-        raise ScheduleError(f"cron '{cron}' has no earlier fire time")
+        raise ScheduleError("schedule_no_earlier", cron=cron)
     before = last_fire(cron, tz, previous - timedelta(microseconds=1))
     current = Window(previous, fire)
     prior = Window(before if before is not None else previous - (fire - previous), previous)
@@ -206,8 +232,9 @@ def digest_period(cadence: str, cron: str, tz: str, fire: datetime) -> Period:
     return Period(f"cron {cron}", label, current, prior, tz)
 
 
-def earlier_period(cadence: str, cron: str, tz: str, period: Period) -> Period:
+def earlier_period(cadence: Cadence | str, cron: str, tz: str, period: Period) -> Period:
     """The digest period just before `period` (for the trend chart)."""
+    cadence = Cadence(cadence)
     if cadence in CADENCE_PERIOD:
         return parse_period(CADENCE_PERIOD[cadence], now=period.current.start, tz=tz)
     return digest_period(cadence, cron, tz, period.current.start)

@@ -1,16 +1,19 @@
-"""Builds the FastAPI application from its routers."""
+"""Builds the FastAPI application: `/healthz` and every feature's routers."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from handlers.deps import Deps
+from handlers.feature import Feature
 from storage.db import ping
 
 
-def create_api(deps: Deps) -> FastAPI:
-    """The FastAPI app with every kpibot route; OpenAPI docs at `/docs`."""
+def create_api(deps: Deps, features: Sequence[Feature]) -> FastAPI:
+    """The FastAPI app with every feature's routes; OpenAPI docs at `/docs`."""
     app = FastAPI(
         title="kpibot",
         summary="Customer-experience KPIs for Slack: ingest API and KPI API.",
@@ -24,8 +27,8 @@ def create_api(deps: Deps) -> FastAPI:
             return JSONResponse({"status": "ok", "database": "ok"})
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
-    from handlers.http import ingest, kpis
-
-    app.include_router(ingest.router(deps))
-    app.include_router(kpis.router(deps))
+    for feature in features:
+        if feature.routers is not None:
+            for router in feature.routers(deps):
+                app.include_router(router)
     return app

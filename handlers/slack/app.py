@@ -1,44 +1,24 @@
-"""Builds the Bolt app and mounts it on the FastAPI app at `POST /slack/events`."""
+"""Builds the Bolt app from every feature's listeners and mounts it at `POST /slack/events`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from starlette.concurrency import run_in_threadpool
 
-from handlers.alerts.actions import register_alert_actions
 from handlers.deps import Deps
+from handlers.feature import Commands, Feature, SlackParts
 from handlers.slack.access import Access
-from handlers.slack.commands import register
-from handlers.slack.home import register_home
+from handlers.slack.posting import web_client
 
 
-def web_client(deps: Deps) -> WebClient:
-    """slack_sdk's client on SLACK_API_URL, retrying rate limits, 5xx and connection errors."""
-    token = deps.settings.slack_bot_token
-    return WebClient(
-        token=token.get_secret_value() if token else None,
-        base_url=deps.settings.slack_api_url,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
-def build_bolt_app(deps: Deps) -> App:
-    """The Bolt app with every listener registered; requests are verified with the secret."""
+def build_bolt_app(deps: Deps, features: Sequence[Feature]) -> App:
+    """The Bolt app with every feature's listeners; requests are verified with the secret."""
     secret = deps.settings.slack_signing_secret
     app = App(
         client=web_client(deps),
@@ -46,10 +26,15 @@ def build_bolt_app(deps: Deps) -> App:
         token_verification_enabled=False,  # auth.test on first use, not at start-up
         process_before_response=True,
     )
-    access = Access(viewers=deps.settings.viewers, sharers=deps.settings.sharers)
-    register(app, deps, access, ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpi"))
-    register_home(app, language=deps.settings.language)
-    register_alert_actions(app, deps, access)
+    parts = SlackParts(
+        deps=deps,
+        access=Access(viewers=deps.settings.viewers, sharers=deps.settings.sharers),
+        pool=ThreadPoolExecutor(max_workers=8, thread_name_prefix="kpi"),
+        commands=Commands.of(features),
+    )
+    for feature in features:
+        if feature.listeners is not None:
+            feature.listeners(app, parts)
     return app
 
 
@@ -83,7 +68,7 @@ def mount(api: FastAPI, bolt: App) -> None:
         )
 
 
-def start_socket_mode(deps: Deps) -> SocketModeHandler:
+def start_socket_mode(deps: Deps, features: Sequence[Feature]) -> SocketModeHandler:
     """Connect to Slack over Socket Mode (SLACK_APP_TOKEN) and answer there; returns the handler.
 
     The connection URL comes from `apps.connections.open` on SLACK_API_URL; requests arrive over
@@ -92,6 +77,6 @@ def start_socket_mode(deps: Deps) -> SocketModeHandler:
     token = deps.settings.slack_app_token
     if token is None:
         raise ValueError("Socket Mode needs SLACK_APP_TOKEN (xapp-…)")
-    handler = SocketModeHandler(build_bolt_app(deps), token.get_secret_value())
+    handler = SocketModeHandler(build_bolt_app(deps, features), token.get_secret_value())
     handler.connect()  # type: ignore[no-untyped-call]
     return handler

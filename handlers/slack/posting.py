@@ -9,7 +9,9 @@ bot was removed, the channel archived or deleted, the token revoked: retrying ca
 
 from __future__ import annotations
 
+import random
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.error import URLError
@@ -26,7 +28,10 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from settings import Settings
+from handlers.deps import Deps
+
+#: How a retry waits: `time.sleep` in production; tests hand in one that records and returns.
+Wait = Callable[[float], None]
 
 #: Slack errors after which posting to the same place cannot succeed until a person acts.
 GONE_ERRORS = frozenset(
@@ -53,8 +58,58 @@ def never_sent(error: BaseException | None) -> bool:
     return isinstance(error, ConnectionRefusedError)
 
 
-class RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
-    """slack_sdk's connection retry, narrowed to errors raised before anything was sent."""
+class _Waits(RetryHandler):
+    """A slack_sdk retry handler whose wait between attempts is injected (the same back-off:
+    slack_sdk's exponential interval with jitter), so tests keep the attempts without sleeping."""
+
+    def __init__(self, max_retry_count: int, wait: Wait) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.wait = wait
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        self.wait(self.interval_calculator.calculate_sleep_duration(state.current_attempt))
+        state.increment_current_attempt()
+
+
+class ConnectionRetry(_Waits, ConnectionErrorRetryHandler):
+    """slack_sdk's connection-error retry, with an injected wait."""
+
+
+class ServerErrorRetry(_Waits, ServerErrorRetryHandler):
+    """slack_sdk's 500/503 retry, with an injected wait."""
+
+
+class RateLimitRetry(_Waits, RateLimitErrorRetryHandler):
+    """slack_sdk's 429 retry: it waits `Retry-After` seconds plus up to one of jitter, as
+    slack_sdk does, through the injected wait."""
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        if response is None:
+            raise error  # type: ignore[misc]
+        state.next_attempt_requested = True
+        after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), None)
+        seconds = float(after[0]) if after else 1.0
+        self.wait(seconds + random.random())
+        state.increment_current_attempt()
+
+
+class RefusedConnectionRetryHandler(ConnectionRetry):
+    """The connection retry, narrowed to errors raised before anything was sent."""
 
     def _can_retry(
         self,
@@ -67,13 +122,36 @@ class RefusedConnectionRetryHandler(ConnectionErrorRetryHandler):
         return response is None and never_sent(error)
 
 
-def once_client(settings: Settings, *, retries: int = 3) -> WebClient:
+def web_client(deps: Deps) -> WebClient:
+    """The Bolt app's client on SLACK_API_URL, retrying rate limits, 5xx and connection errors
+    (reads and ephemeral answers: a retry after a doubtful connection error is harmless)."""
+    token = deps.settings.slack_bot_token
+    wait = _waiting(deps)
+    return WebClient(
+        token=token.get_secret_value() if token else None,
+        base_url=deps.settings.slack_api_url,
+        retry_handlers=[
+            ConnectionRetry(2, wait),
+            RateLimitRetry(3, wait),
+            ServerErrorRetry(2, wait),
+        ],
+    )
+
+
+def _waiting(deps: Deps) -> Wait:
+    """The deps' wait, read at each retry (a test may replace it after the client is built)."""
+    return lambda seconds: deps.slack_wait(seconds)
+
+
+def once_client(deps: Deps, *, retries: int = 3) -> WebClient:
     """A Web API client for posts that must happen once (digests, alerts)."""
+    settings = deps.settings
     token = settings.slack_bot_token
+    wait = _waiting(deps)
     handlers: list[RetryHandler] = [
-        RefusedConnectionRetryHandler(max_retry_count=retries),
-        RateLimitErrorRetryHandler(max_retry_count=retries),
-        ServerErrorRetryHandler(max_retry_count=retries),
+        RefusedConnectionRetryHandler(retries, wait),
+        RateLimitRetry(retries, wait),
+        ServerErrorRetry(retries, wait),
     ]
     return WebClient(
         token=token.get_secret_value() if token else None,

@@ -9,20 +9,23 @@ from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 # Importing the table modules registers their tables on SQLModel.metadata.
-import storage.alert_tables
-import storage.digest_tables
+import storage.alerts.tables
+import storage.digests.tables
 import storage.models
-import storage.rollup_tables  # noqa: F401
+import storage.rollups.tables  # noqa: F401
 from storage.db import make_engine
-from storage.types import UTCDateTime
+from storage.types import StrEnumType, UTCDateTime
 
 config = context.config
 
 
 def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
-    """Render kpibot's UTCDateTime as a plain timestamptz column in generated migrations."""
+    """Render kpibot's column types as the plain types they store in generated migrations."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, StrEnumType):
+        length = getattr(obj.impl_instance, "length", None)
+        return f"sa.String(length={length})"
     return False
 
 

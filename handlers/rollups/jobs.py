@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
-from storage.rollups import Built, refresh
+from storage.rollups.store import Built, refresh
 
 EVERY_MINUTES = 5
 

@@ -6,7 +6,6 @@ with its index and field; then the whole batch is written in one transaction.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from handlers.alerts.writers import AlertingResponsesWriter
 from handlers.deps import Deps
+from handlers.http.auth import check_token
 from storage.db import session_scope
 from storage.ingest import Counts, upsert_counters, upsert_tickets
 from storage.schemas import RecordKind, json_schema, validate_json_rows
@@ -25,30 +25,6 @@ MAX_ITEMS = 10_000
 API_SOURCE = "api"
 
 Writer = Callable[..., Counts]
-
-
-def check_token(deps: Deps, request: Request) -> JSONResponse | None:
-    """None when the bearer token is right; otherwise the refusal to send."""
-    expected = deps.settings.ingest_token
-    if expected is None:
-        return JSONResponse(
-            {
-                "detail": "the API is disabled: set KPIBOT_INGEST_TOKEN to a secret and send it as "
-                "'Authorization: Bearer <token>'"
-            },
-            status_code=503,
-        )
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), expected.get_secret_value().encode()
-    ):
-        return JSONResponse(
-            {"detail": "missing or wrong bearer token (Authorization: Bearer <token>)"},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return None
 
 
 def _error_items(exc: ValidationError) -> list[dict[str, Any]]:

@@ -13,41 +13,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, literal, or_, select, update
+from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.aggregate import FilterLike, filter_conditions
-from storage.alert_tables import Alert, AlertRoute, ThresholdRule
-from storage.models import SurveyResponse, Ticket
+from query.plan import Condition, Filter
+from storage.aggregate.sql import condition, filter_conditions
+from storage.alerts.tables import (
+    ALERTS,
+    ROUTES,
+    RULES,
+    Alert,
+    AlertKind,
+    AlertRoute,
+    AlertStatus,
+    LoopState,
+    ThresholdRule,
+)
+from storage.models import RESPONSES, TICKETS
 from storage.types import AttributesJSON, UTCDateTime
 
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-ROUTES = _table(AlertRoute)
-RULES = _table(ThresholdRule)
-ALERTS = _table(Alert)
-RESPONSES = _table(SurveyResponse)
-TICKETS = _table(Ticket)
-
-#: Surveys whose detractors page someone. eNPS is anonymous: never alerted on its own.
-ALERTING_SURVEYS = ("nps", "csat", "ces")
 MAX_ATTEMPTS = 5
-
-
-def detractor_condition() -> Any:
-    """NPS 0–6; CSAT and CES 1–2 (the bottom two boxes)."""
-    c = RESPONSES.c
-    return or_(
-        and_(c.survey == "nps", c.score <= 6),
-        and_(c.survey.in_(["csat", "ces"]), c.score <= 2),
-    )
 
 
 def add(*, session: Session, row: AlertRoute | ThresholdRule) -> int:
@@ -81,33 +68,32 @@ def delete_rule(*, session: Session, rule_id: int) -> bool:
 
 
 @dataclass(frozen=True)
-class _Filter:
-    name: str
-    value: str
-    negate: bool
+class DetractorRoute:
+    """A route as the ingest applies it: which fresh answers page whom."""
 
-
-def parse_filters(words: Sequence[str]) -> list[FilterLike]:
-    """`plan=enterprise`, `region!=emea` as filters."""
-    out: list[FilterLike] = []
-    for word in words:
-        name, _, value = word.partition("=")
-        negate = name.endswith("!")
-        out.append(_Filter(name.rstrip("!"), value, negate))
-    return out
+    route_id: int
+    channel_id: str
+    leads: list[str]
+    #: The answers that are this route's detractors (its surveys, each with its band).
+    detractor: Condition
+    filters: tuple[Filter, ...] = ()
 
 
 def enqueue_detractor_alerts(
-    *, session: Session, written_since: datetime, submitted_after: datetime, now: datetime
+    *,
+    session: Session,
+    routes: Sequence[DetractorRoute],
+    written_since: datetime,
+    submitted_after: datetime,
+    now: datetime,
 ) -> int:
     """Record a pending alert for each route a freshly written detractor matches.
 
     Runs in the ingest's transaction, right after the upsert: the answers written by it are
     those with `updated_at >= written_since`; only those submitted after `submitted_after`
     (KPIBOT_ALERT_MAX_AGE) page anyone. The unique (route, response) key makes a re-sent
-    answer a no-op. Without routes this is one tiny SELECT.
+    answer a no-op.
     """
-    routes = list_routes(session=session)
     if not routes:
         return 0
     dialect = session.get_bind().dialect.name
@@ -115,30 +101,24 @@ def enqueue_detractor_alerts(
     c = RESPONSES.c
     created = 0
     for route in routes:
-        surveys = [s for s in (route.surveys or ALERTING_SURVEYS) if s in ALERTING_SURVEYS]
-        if not surveys:
-            continue
         chosen = select(
-            literal("detractor"),
-            literal(route.id),
+            literal(AlertKind.DETRACTOR.value),
+            literal(route.route_id),
             c.id,
             literal(route.channel_id),
             literal(route.leads, AttributesJSON),
             literal({}, AttributesJSON),
-            literal("pending"),
+            literal(AlertStatus.PENDING.value),
             literal(0),
-            literal("open"),
+            literal(LoopState.OPEN.value),
             literal(False),
-            literal(
-                "",
-            ),
+            literal(""),
             literal(now, UTCDateTime()),
         ).where(
             c.submitted_at >= submitted_after,
             c.updated_at >= written_since,
-            c.survey.in_(surveys),
-            detractor_condition(),
-            *filter_conditions("responses", parse_filters(route.filters)),
+            condition(RESPONSES, route.detractor),
+            *filter_conditions("responses", route.filters),
         )
         statement = (
             insert(ALERTS)
@@ -179,8 +159,8 @@ def claim_pending(*, session: Session, worker: str, now: datetime, limit: int = 
     Each is claimed by its own conditional UPDATE; another worker's claims are skipped.
     """
     ready = or_(
-        ALERTS.c.status == "pending",
-        and_(ALERTS.c.status == "failed", ALERTS.c.attempts < MAX_ATTEMPTS),
+        ALERTS.c.status == AlertStatus.PENDING,
+        and_(ALERTS.c.status == AlertStatus.FAILED, ALERTS.c.attempts < MAX_ATTEMPTS),
     )
     ids = list(session.scalars(select(ALERTS.c.id).where(ready).order_by(ALERTS.c.id).limit(limit)))
     claimed = []
@@ -189,7 +169,7 @@ def claim_pending(*, session: Session, worker: str, now: datetime, limit: int = 
             update(ALERTS)
             .where(ALERTS.c.id == alert_id, ready)
             .values(
-                status="posting",
+                status=AlertStatus.POSTING,
                 attempts=ALERTS.c.attempts + 1,
                 claimed_by_worker=worker,
                 posting_since=now,
@@ -208,7 +188,7 @@ def finish_posting(
     *,
     session: Session,
     alert_ids: Sequence[int],
-    status: str,
+    status: AlertStatus,
     now: datetime,
     channel: str | None = None,
     ts: str | None = None,
@@ -217,7 +197,7 @@ def finish_posting(
 ) -> None:
     """Record how posting ended: posted (with the message), failed or unknown."""
     values: dict[str, Any] = {"status": status, "error": error}
-    if status == "posted":
+    if status == AlertStatus.POSTED:
         values.update(message_channel=channel, message_ts=ts, posted_at=now, summarised=summarised)
     session.execute(update(ALERTS).where(ALERTS.c.id.in_(list(alert_ids))).values(**values))
 
@@ -226,8 +206,11 @@ def expire_stale_posting(*, session: Session, older_than: datetime) -> int:
     """Alerts left `posting` by a process that died become `unknown` (never re-posted)."""
     result = session.execute(
         update(ALERTS)
-        .where(ALERTS.c.status == "posting", ALERTS.c.posting_since < older_than)
-        .values(status="unknown", error="the posting process stopped before recording the result")
+        .where(ALERTS.c.status == AlertStatus.POSTING, ALERTS.c.posting_since < older_than)
+        .values(
+            status=AlertStatus.UNKNOWN,
+            error="the posting process stopped before recording the result",
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -322,8 +305,8 @@ def move_loop(
     *,
     session: Session,
     alert_id: int,
-    to: str,
-    from_states: Sequence[str],
+    to: LoopState,
+    from_states: Sequence[LoopState],
     user: str,
     now: datetime,
     note: str | None = None,
@@ -333,7 +316,7 @@ def move_loop(
     The row count decides: of two people clicking Claim at once, exactly one wins.
     """
     values: dict[str, Any] = {"state": to}
-    if to == "claimed":
+    if to == LoopState.CLAIMED:
         values.update(claimed_by=user, claimed_at=now)
     else:
         values.update(closed_by=user, closed_at=now, note=note)
@@ -351,9 +334,9 @@ def claim_reminders(*, session: Session, posted_before: datetime, now: datetime)
     """Open detractor alerts posted before `posted_before` and never reminded: claim each
     reminder (a conditional UPDATE on `reminded_at`), so it is sent once."""
     due = and_(
-        ALERTS.c.kind == "detractor",
-        ALERTS.c.state == "open",
-        ALERTS.c.status == "posted",
+        ALERTS.c.kind == AlertKind.DETRACTOR,
+        ALERTS.c.state == LoopState.OPEN,
+        ALERTS.c.status == AlertStatus.POSTED,
         ALERTS.c.reminded_at.is_(None),
         ALERTS.c.posted_at < posted_before,
     )
@@ -380,7 +363,10 @@ def open_alerts(*, session: Session, limit: int = 20) -> list[Alert]:
     return list(
         session.scalars(
             select(Alert)
-            .where(ALERTS.c.kind == "detractor", ALERTS.c.state.in_(["open", "claimed"]))
+            .where(
+                ALERTS.c.kind == AlertKind.DETRACTOR,
+                ALERTS.c.state.in_([LoopState.OPEN, LoopState.CLAIMED]),
+            )
             .order_by(ALERTS.c.created_at)
             .limit(limit)
         )

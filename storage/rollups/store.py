@@ -40,8 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage.db import SessionFactory, session_scope
-from storage.models import SurveyResponse, Ticket
-from storage.rollup_tables import CELLS, CUBES, ROLLUP_DAYS, ROLLUP_HISTOGRAMS, Cube
+from storage.models import RESPONSES, TICKETS
+from storage.rollups.tables import CELLS, CUBES, ROLLUP_DAYS, ROLLUP_HISTOGRAMS, Cube
 from storage.sketch import histogram_columns
 
 log = logging.getLogger("kpibot.rollups")
@@ -55,13 +55,7 @@ CHUNK_DAYS = 31
 ANALYZE_AFTER = 90
 
 
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-RAW: dict[str, Table] = {"responses": _table(SurveyResponse), "tickets": _table(Ticket)}
+RAW: dict[str, Table] = {"responses": RESPONSES, "tickets": TICKETS}
 #: The cubes fed by each raw table, by table name.
 CUBES_OF_TABLE: dict[str, tuple[Cube, ...]] = {
     RAW[source].name: tuple(c for c in CUBES if c.source == source) for source in RAW

@@ -1,4 +1,4 @@
-"""The slash commands: `/nps`, `/csat`, `/ces`, `/enps` and `/kpi`, wired in one place.
+"""The slash commands: `/nps`, `/csat`, `/ces`, `/enps` and `/kpi`, and `/kpi help` and `list`.
 
 Quick answers go back in the acknowledgement itself; a question that takes longer than the
 deadline is acknowledged at once ("crunching…") and answered through `response_url`. A request
@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 
+from handlers.answers import blocks
+from handlers.answers.service import KpiError, UnknownAttribute, UnknownKpi, answer_text
 from handlers.deps import Deps
-from handlers.kpi_service import UnknownAttribute, UnknownKpi, answer_text
-from handlers.slack import blocks
-from handlers.slack.access import Access
+from handlers.feature import Asked, Commands, SlackParts
+from handlers.i18n import explain, say, word
+from handlers.slack.blocks import Message, refusal
 from handlers.slack.caller import Caller
-from handlers.slack.i18n import word
-from handlers.slack.subcommands import subcommands
 from handlers.slack.text import CommandText, read_command
 from kpis.periods import PeriodError
-from kpis.question import QuestionError
 
 log = logging.getLogger("kpibot.slack")
 
@@ -39,7 +38,7 @@ COMMANDS: dict[str, str | None] = {
 }
 
 
-def _payload(message: blocks.Message, *, share: bool) -> dict[str, Any]:
+def _payload(message: Message, *, share: bool) -> dict[str, Any]:
     return {
         "text": message.text,
         "blocks": message.blocks,
@@ -47,35 +46,38 @@ def _payload(message: blocks.Message, *, share: bool) -> dict[str, Any]:
     }
 
 
-def _bad_input(exc: Exception, language: str) -> blocks.Message:
+def _bad_input(exc: Exception, language: str) -> Message:
     suggestions: list[str] = []
     if isinstance(exc, UnknownKpi | UnknownAttribute):
         suggestions = list(exc.suggestions)
     elif isinstance(exc, PeriodError):
         suggestions = ["last-7d", "last-30d", "this-month", "last-week", "2026-Q1"]
-    return blocks.error(_explain(exc, language), suggestions, language=language)
+    return blocks.error(explain(exc, language), suggestions, language=language)
 
 
-def _explain(exc: Exception, language: str) -> str:
-    """The error in the workspace's language (the engine's own words are English)."""
-    if language != "fr":
-        return str(exc)
-    if isinstance(exc, UnknownKpi):
-        return f"KPI inconnu « {exc.text} »"
-    if isinstance(exc, UnknownAttribute):
-        return f"attribut inconnu « {exc.name} »"
-    if isinstance(exc, PeriodError):
-        return f"période non reconnue « {exc.text} »"
-    if isinstance(exc, QuestionError):
-        if exc.reason == "unexpected word":
-            return f"mot inattendu « {exc.token} »"
-        return f"« {exc.token} » : {exc.reason}"
-    return str(exc)
+def help_command(asked: Asked) -> Message:
+    """`/kpi help` (and a bare `/kpi`): usage, examples, and each feature's help lines."""
+    return blocks.help_message(language=asked.deps.settings.language, more=asked.commands.help)
+
+
+def list_command(asked: Asked) -> Message:
+    """`/kpi list`: the catalogue."""
+    return blocks.catalogue_message(language=asked.deps.settings.language)
+
+
+SUBCOMMANDS = {
+    "help": help_command,
+    "aide": help_command,
+    "usage": help_command,
+    "list": list_command,
+    "liste": list_command,
+    "catalogue": list_command,
+}
 
 
 def reply(
-    deps: Deps, command: str, raw_text: str, caller: Caller | None = None
-) -> tuple[blocks.Message, bool]:
+    deps: Deps, commands: Commands, command: str, raw_text: str, caller: Caller | None = None
+) -> tuple[Message, bool]:
     """What a command answers (message, shared?), computed now; bad input answers too.
 
     The listeners, `kpibot ask` and the demo all answer through it; the listener adds the
@@ -84,36 +86,31 @@ def reply(
     language, currency = deps.settings.language, deps.settings.currency
     kpi = COMMANDS.get(command, "missing")
     if kpi == "missing":
-        known = ", ".join(COMMANDS)
-        message = f"unknown command {command} (kpibot has {known})"
+        message = say("unknown_command", language, command=command, known=", ".join(COMMANDS))
         return blocks.error(message, language=language), False
     parsed = read_command(raw_text)
     words = parsed.words
-    if kpi is None and (not words or words[0].lower() in ("help", "aide", "usage")):
-        return blocks.help_message(language=language), False
-    if kpi is None and words[0].lower() in ("list", "liste", "catalogue"):
-        return blocks.catalogue_message(language=language), False
-    manage = subcommands().get(words[0].lower()) if kpi is None else None
-    if manage is not None:
-        rest = CommandText(
-            words[1:], parsed.share, parsed.channels, parsed.users, parsed.groups, parsed.labels
-        )
-        return manage(deps, rest, caller or Caller()), False
+    if kpi is None:
+        manage = commands.find(words[0] if words else "help")
+        if manage is not None:
+            rest = CommandText(
+                words[1:], parsed.share, parsed.channels, parsed.users, parsed.groups, parsed.labels
+            )
+            return manage(Asked(deps, rest, caller or Caller(), commands)), False
     try:
         result = answer_text(deps=deps, text=parsed.text, kpi=kpi)
-    except (UnknownKpi, UnknownAttribute, PeriodError, QuestionError) as exc:
+    except KpiError as exc:
         return _bad_input(exc, language), False
     return blocks.answer(result, currency=currency, language=language), parsed.share
 
 
-def make_listener(
-    deps: Deps, access: Access, pool: ThreadPoolExecutor, name: str
-) -> Callable[..., None]:
+def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
     """The listener of one command.
 
     Everything that may wait (users.info behind a rate limit, a slow query) runs in the pool
     under the deadline, so the acknowledgement always leaves in time.
     """
+    deps, access, pool = parts.deps, parts.access, parts.pool
     language = deps.settings.language
 
     def listener(
@@ -124,7 +121,7 @@ def make_listener(
             return
         command = read_command(body.get("text", ""))
 
-        def work() -> tuple[blocks.Message, bool]:
+        def work() -> tuple[Message, bool]:
             reason = access.refusal(
                 client,
                 user_id=body.get("user_id", ""),
@@ -133,16 +130,16 @@ def make_listener(
                 enterprise_id=body.get("enterprise_id") or "",
             )
             if reason is not None:
-                return blocks.refusal(word(reason, language), language=language), False
+                return refusal(word(reason, language), language=language), False
             caller = Caller(
                 user_id=body.get("user_id", ""),
                 team_id=body.get("team_id", ""),
                 client=client,
                 access=access,
             )
-            return reply(deps, name, body.get("text", ""), caller)
+            return reply(deps, parts.commands, name, body.get("text", ""), caller)
 
-        future: Future[tuple[blocks.Message, bool]] = pool.submit(work)
+        future: Future[tuple[Message, bool]] = pool.submit(work)
         try:
             if deps.answer_deadline <= 0:  # always answer through response_url
                 raise FutureTimeout
@@ -160,7 +157,7 @@ def make_listener(
     return listener
 
 
-def _late(done: Future[tuple[blocks.Message, bool]], respond: Respond, language: str) -> None:
+def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -> None:
     """Answer a slow question through response_url once it is computed."""
     try:
         message, share = done.result()
@@ -174,7 +171,7 @@ def _late(done: Future[tuple[blocks.Message, bool]], respond: Respond, language:
         log.exception("posting to response_url failed")
 
 
-def register(app: App, deps: Deps, access: Access, pool: ThreadPoolExecutor) -> None:
+def register(app: App, parts: SlackParts) -> None:
     """Wire every command listener."""
     for command in COMMANDS:
-        app.command(command)(make_listener(deps, access, pool, command))
+        app.command(command)(make_listener(parts, command))

@@ -9,6 +9,7 @@ scheduler, a restarted process or an operator's `kpibot digest send` from postin
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -22,13 +23,48 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from storage.models import utcnow
-from storage.types import AttributesJSON, UTCDateTime
+from storage.models import table_of, utcnow
+from storage.types import AttributesJSON, StrEnumType, UTCDateTime
 
-#: A delivery's states. `claimed`: being posted now; `sent`: posted; `failed`: Slack certainly
-#: posted nothing (retried at the next tick, within the grace window); `unknown`: a timeout or
-#: crash after sending, never re-posted automatically.
-DELIVERY_STATES = ("claimed", "sent", "failed", "unknown")
+
+class Cadence(StrEnum):
+    """Which period a digest covers: the week, day or month before it fires, or (cron) the
+    span since its previous fire time."""
+
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    MONTHLY = "monthly"
+    CRON = "cron"
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's state. `claimed`: being posted now; `sent`: posted; `failed`: Slack certainly
+    posted nothing (retried at the next tick, within the grace window); `unknown`: a timeout or
+    crash after sending, never re-posted automatically; `missed`: nobody posted it within the
+    grace window."""
+
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    MISSED = "missed"
+
+
+class ChartStatus(StrEnum):
+    """The fate of a delivery's chart: none (no chart), uploaded or failed (the text stands)."""
+
+    NONE = "none"
+    UPLOADED = "uploaded"
+    FAILED = "failed"
+
+
+class Trigger(StrEnum):
+    """Who started a delivery."""
+
+    SCHEDULER = "scheduler"
+    CATCH_UP = "catch-up"
+    RETRY = "retry"
+    MANUAL = "manual"
 
 
 class DigestSubscription(SQLModel, table=True):
@@ -40,8 +76,7 @@ class DigestSubscription(SQLModel, table=True):
     team_id: str = Field(default="", sa_column=Column(String(32), nullable=False))
     channel_id: str = Field(sa_column=Column(String(32), nullable=False))
     channel_name: str = Field(default="", sa_column=Column(String(255), nullable=False))
-    #: weekly, daily, monthly or cron: which period the digest covers.
-    cadence: str = Field(sa_column=Column(String(8), nullable=False))
+    cadence: Cadence = Field(sa_column=Column(StrEnumType(Cadence, 8), nullable=False))
     #: Five-field cron expression, in `timezone` (always set, also for the readable schedules).
     cron: str = Field(sa_column=Column(String(128), nullable=False))
     timezone: str = Field(sa_column=Column(String(64), nullable=False))
@@ -82,11 +117,13 @@ class DigestDelivery(SQLModel, table=True):
     scheduled_for: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     period_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     period_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    status: str = Field(sa_column=Column(String(8), nullable=False))
+    status: DeliveryStatus = Field(sa_column=Column(StrEnumType(DeliveryStatus, 8), nullable=False))
     #: Posted after its time (caught up after downtime, or retried after a failure).
     late: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
-    #: Who triggered it: scheduler, catch-up, retry or manual (`kpibot digest send`).
-    trigger: str = Field(default="scheduler", sa_column=Column(String(16), nullable=False))
+    #: Who triggered it (`manual`: `kpibot digest send`).
+    trigger: Trigger = Field(
+        default=Trigger.SCHEDULER, sa_column=Column(StrEnumType(Trigger, 16), nullable=False)
+    )
     attempts: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     claimed_by: str = Field(default="", sa_column=Column(String(128), nullable=False))
     claimed_at: datetime = Field(
@@ -95,6 +132,11 @@ class DigestDelivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     message_ts: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    #: none (no chart), uploaded or failed (the text digest stands either way).
-    chart: str = Field(default="none", sa_column=Column(String(8), nullable=False))
+    chart: ChartStatus = Field(
+        default=ChartStatus.NONE, sa_column=Column(StrEnumType(ChartStatus, 8), nullable=False)
+    )
     chart_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+SUBSCRIPTIONS = table_of(DigestSubscription)
+DELIVERIES = table_of(DigestDelivery)

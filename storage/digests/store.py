@@ -13,26 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.aggregate import FilterLike, filter_conditions
-from storage.digest_tables import DigestDelivery, DigestSubscription
-from storage.models import SurveyResponse, Ticket
-
-
-def _table(model: type[Any]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-SUBSCRIPTIONS = _table(DigestSubscription)
-DELIVERIES = _table(DigestDelivery)
-RESPONSES = _table(SurveyResponse)
-TICKETS = _table(Ticket)
+from query.plan import Condition, Filter
+from storage.aggregate.sql import condition, filter_conditions
+from storage.digests.tables import (
+    DELIVERIES,
+    SUBSCRIPTIONS,
+    ChartStatus,
+    DeliveryStatus,
+    DigestDelivery,
+    DigestSubscription,
+    Trigger,
+)
+from storage.models import RESPONSES, TICKETS
 
 
 def create_subscription(*, session: Session, subscription: DigestSubscription) -> int:
@@ -91,10 +88,10 @@ def claim_delivery(
     period_start: datetime,
     period_end: datetime,
     claimer: str,
-    trigger: str,
+    trigger: Trigger,
     late: bool,
     now: datetime,
-    reclaim: Sequence[str] = ("failed",),
+    reclaim: Sequence[DeliveryStatus] = (DeliveryStatus.FAILED,),
     max_attempts: int = 5,
 ) -> Claim | None:
     """Claim one (subscription, scheduled instant); None when someone else has it.
@@ -108,13 +105,13 @@ def claim_delivery(
         "scheduled_for": scheduled_for,
         "period_start": period_start,
         "period_end": period_end,
-        "status": "claimed",
+        "status": DeliveryStatus.CLAIMED,
         "late": late,
         "trigger": trigger,
         "attempts": 1,
         "claimed_by": claimer,
         "claimed_at": now,
-        "chart": "none",
+        "chart": ChartStatus.NONE,
     }
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else pg_insert
@@ -138,7 +135,7 @@ def claim_delivery(
             DELIVERIES.c.attempts < max_attempts,
         )
         .values(
-            status="claimed",
+            status=DeliveryStatus.CLAIMED,
             attempts=DELIVERIES.c.attempts + 1,
             claimed_by=claimer,
             claimed_at=now,
@@ -155,20 +152,20 @@ def finish_delivery(
     *,
     session: Session,
     delivery_id: int,
-    status: str,
+    status: DeliveryStatus,
     now: datetime,
     message_ts: str | None = None,
     error: str | None = None,
 ) -> None:
     """Record how a claimed delivery ended: sent, failed or unknown."""
     values: dict[str, Any] = {"status": status, "error": error}
-    if status == "sent":
+    if status == DeliveryStatus.SENT:
         values.update(sent_at=now, message_ts=message_ts)
     session.execute(update(DELIVERIES).where(DELIVERIES.c.id == delivery_id).values(**values))
 
 
 def record_chart(
-    *, session: Session, delivery_id: int, chart: str, error: str | None = None
+    *, session: Session, delivery_id: int, chart: ChartStatus, error: str | None = None
 ) -> None:
     """Record the fate of a delivery's chart: uploaded or failed (the text stands)."""
     session.execute(
@@ -198,13 +195,13 @@ def record_missed(
             scheduled_for=scheduled_for,
             period_start=period_start,
             period_end=period_end,
-            status="missed",
+            status=DeliveryStatus.MISSED,
             late=True,
-            trigger="catch-up",
+            trigger=Trigger.CATCH_UP,
             attempts=0,
             claimed_by="",
             claimed_at=now,
-            chart="none",
+            chart=ChartStatus.NONE,
             error=reason,
         )
         .on_conflict_do_nothing(index_elements=["subscription_id", "scheduled_for"])
@@ -217,8 +214,11 @@ def expire_stale_claims(*, session: Session, older_than: datetime) -> int:
     """Claims left `claimed` since before `older_than` (a crash mid-post) become `unknown`."""
     result = session.execute(
         update(DELIVERIES)
-        .where(DELIVERIES.c.status == "claimed", DELIVERIES.c.claimed_at < older_than)
-        .values(status="unknown", error="the posting process stopped before recording the result")
+        .where(DELIVERIES.c.status == DeliveryStatus.CLAIMED, DELIVERIES.c.claimed_at < older_than)
+        .values(
+            status=DeliveryStatus.UNKNOWN,
+            error="the posting process stopped before recording the result",
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -289,19 +289,12 @@ def detractor_comments(
     session: Session,
     start: datetime,
     end: datetime,
-    filters: Sequence[FilterLike] = (),
+    detractor: Condition,
+    filters: Sequence[Filter] = (),
     limit: int = 5,
 ) -> list[Comment]:
-    """The newest detractors' comments submitted in `[start, end)`.
-
-    Detractors: NPS 0–6, CSAT and CES 1–2 (bottom two boxes). eNPS answers are anonymous and
-    never listed.
-    """
+    """The newest comments submitted in `[start, end)` by the answers `detractor` selects."""
     c = RESPONSES.c
-    detractor = or_(
-        and_(c.survey == "nps", c.score <= 6),
-        and_(c.survey.in_(["csat", "ces"]), c.score <= 2),
-    )
     rows = session.execute(
         select(
             c.survey, c.score, c.scale_max, c.comment, c.customer_id, c.submitted_at, c.attributes
@@ -309,7 +302,7 @@ def detractor_comments(
         .where(
             c.submitted_at >= start,
             c.submitted_at < end,
-            detractor,
+            condition(RESPONSES, detractor),
             c.comment.is_not(None),
             func.length(func.trim(c.comment)) > 0,
             *filter_conditions("responses", filters),

@@ -11,19 +11,52 @@ action needed", by whom and when.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.models import utcnow
-from storage.types import AttributesJSON, UTCDateTime
+from storage.models import table_of, utcnow
+from storage.types import AttributesJSON, StrEnumType, UTCDateTime
 
-#: Delivery states of an alert: pending (to post), posting (claimed by a worker), posted,
-#: failed (Slack certainly posted nothing: retried), unknown (may have posted: not retried).
-ALERT_STATUSES = ("pending", "posting", "posted", "failed", "unknown")
-#: Where the loop stands: open, claimed, resolved, no_action (threshold alerts: none).
-LOOP_STATES = ("open", "claimed", "resolved", "no_action", "none")
+
+class AlertKind(StrEnum):
+    """What raised an alert: a detractor's answer, a rule starting to hold, or recovering."""
+
+    DETRACTOR = "detractor"
+    THRESHOLD = "threshold"
+    RECOVERY = "recovery"
+
+
+class AlertStatus(StrEnum):
+    """An alert's delivery: pending (to post), posting (claimed by a worker), posted, failed
+    (Slack certainly posted nothing: retried), unknown (may have posted: never re-posted)."""
+
+    PENDING = "pending"
+    POSTING = "posting"
+    POSTED = "posted"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class LoopState(StrEnum):
+    """Where a detractor's loop stands (threshold and recovery alerts have none)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    NO_ACTION = "no_action"
+    NONE = "none"
+
+
+class Comparison(StrEnum):
+    """How a threshold rule compares: below or above a value, or a drop against the previous
+    period."""
+
+    BELOW = "below"
+    ABOVE = "above"
+    DROPS_BY = "drops-by"
 
 
 class AlertRoute(SQLModel, table=True):
@@ -55,8 +88,7 @@ class ThresholdRule(SQLModel, table=True):
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
     kpi: str = Field(sa_column=Column(String(64), nullable=False))
     period: str = Field(sa_column=Column(String(64), nullable=False))
-    #: below, above or drops-by (points against the previous period).
-    comparison: str = Field(sa_column=Column(String(12), nullable=False))
+    comparison: Comparison = Field(sa_column=Column(StrEnumType(Comparison, 12), nullable=False))
     threshold: float = Field(sa_column=Column(Float, nullable=False))
     filters: list[str] = Field(
         default_factory=list, sa_column=Column(AttributesJSON, nullable=False)
@@ -85,8 +117,7 @@ class Alert(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
-    #: detractor, threshold (a rule started to hold) or recovery (it stopped).
-    kind: str = Field(sa_column=Column(String(12), nullable=False))
+    kind: AlertKind = Field(sa_column=Column(StrEnumType(AlertKind, 12), nullable=False))
     route_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     response_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     rule_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
@@ -96,7 +127,10 @@ class Alert(SQLModel, table=True):
     details: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(AttributesJSON, nullable=False)
     )
-    status: str = Field(default="pending", sa_column=Column(String(8), nullable=False))
+    status: AlertStatus = Field(
+        default=AlertStatus.PENDING,
+        sa_column=Column(StrEnumType(AlertStatus, 8), nullable=False),
+    )
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     claimed_by_worker: str = Field(default="", sa_column=Column(String(128), nullable=False))
@@ -108,7 +142,9 @@ class Alert(SQLModel, table=True):
     posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     #: Part of a burst posted as one summary message (message_ts is the summary's).
     summarised: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
-    state: str = Field(default="open", sa_column=Column(String(10), nullable=False))
+    state: LoopState = Field(
+        default=LoopState.OPEN, sa_column=Column(StrEnumType(LoopState, 10), nullable=False)
+    )
     claimed_by: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     claimed_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
@@ -122,3 +158,8 @@ class Alert(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+ROUTES = table_of(AlertRoute)
+RULES = table_of(ThresholdRule)
+ALERTS = table_of(Alert)

@@ -8,34 +8,17 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from handlers.answers.service import UnknownAttribute, UnknownKpi, answer
 from handlers.deps import Deps
 from handlers.formatting import to_json
-from handlers.http.ingest import check_token
-from handlers.kpi_service import (
-    UnknownAttribute,
-    UnknownKpi,
-    answer,
-)
+from handlers.http.auth import check_token
 from kpis.catalogue import CATALOGUE
-from kpis.periods import EXAMPLES, EXPLICIT_EXAMPLES, PeriodError
-from kpis.plan import Filter
-from kpis.question import DEFAULT_TOP, Question, QuestionError
+from kpis.periods import EXAMPLES, EXPLICIT_EXAMPLES, PeriodError, UnknownTimezone
+from kpis.question import DEFAULT_TOP, Question, QuestionError, parse_filters
 
 
 def _bad(message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"detail": message, **extra}, status_code=400)
-
-
-def _filters(raw: list[str]) -> tuple[Filter, ...]:
-    out = []
-    for item in raw:
-        name, sep, value = item.partition(":")
-        negate = name.endswith("!")
-        name = name.rstrip("!")
-        if not sep or not name or not value:
-            raise QuestionError(item, "a filter is name:value or name!:value")
-        out.append(Filter(name, value, negate))
-    return tuple(out)
 
 
 def router(deps: Deps) -> APIRouter:
@@ -77,11 +60,8 @@ def router(deps: Deps) -> APIRouter:
         if refusal is not None:
             return refusal
         try:
-            question = Question(key, period, _filters(filter or []), by, top)
-            if tz is not None:
-                from zoneinfo import ZoneInfo
-
-                ZoneInfo(tz)
+            filters = parse_filters(filter or [], refusal="bad_api_filter")
+            question = Question(key, period, filters, by, top)
             result = await run_in_threadpool(answer, deps=deps, question=question, tz=tz)
         except UnknownKpi as exc:
             return _bad(str(exc), suggestions=exc.suggestions, catalogue="/api/v1/kpis")
@@ -89,10 +69,8 @@ def router(deps: Deps) -> APIRouter:
             return _bad(str(exc), accepted=[*EXAMPLES, *EXPLICIT_EXAMPLES])
         except UnknownAttribute as exc:
             return _bad(str(exc), suggestions=exc.suggestions, known=exc.known)
-        except QuestionError as exc:
+        except (QuestionError, UnknownTimezone) as exc:
             return _bad(str(exc))
-        except (ValueError, KeyError) as exc:
-            return _bad(f"unknown timezone '{tz}'" if tz else str(exc))
         return JSONResponse(to_json(result))
 
     return api

@@ -10,17 +10,17 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
 from kpis.catalogue import CATALOGUE, Kpi, UnknownKpi, counter_sum, find_kpi, normalise
 from kpis.engine import compute
-from kpis.periods import Period, PeriodError, parse_period
-from kpis.plan import LevelResult, Levels, Scan, ScanResult
-from kpis.question import Question, QuestionError, parse_question
+from kpis.formulas import EPOCH
+from kpis.periods import Period, PeriodError, UnknownTimezone, parse_period, timezone
+from kpis.question import Question, QuestionError, UnknownAttribute, parse_question
 from kpis.result import KpiResult
+from query.plan import LevelResult, Levels, Scan, ScanResult, Window
 from storage.aggregate import (
     COLUMN_FILTERS,
     attribute_names,
@@ -37,25 +37,15 @@ __all__ = [
     "QuestionError",
     "UnknownAttribute",
     "UnknownKpi",
+    "UnknownTimezone",
     "answer",
     "answer_text",
     "resolve_kpi",
 ]
 
 
-class UnknownAttribute(LookupError):
-    """A filter or grouping names an attribute no record has; `suggestions` are close ones."""
-
-    def __init__(self, name: str, known: list[str], suggestions: list[str]) -> None:
-        self.name = name
-        self.known = known
-        self.suggestions = suggestions
-        hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
-        super().__init__(f"unknown attribute '{name}'{hint}")
-
-
 #: Every error a question can raise for bad input (each has a clear message).
-KpiError = (UnknownKpi, PeriodError, QuestionError, UnknownAttribute)
+KpiError = (UnknownKpi, PeriodError, QuestionError, UnknownAttribute, UnknownTimezone)
 
 
 @dataclass
@@ -74,10 +64,7 @@ class StorageRunner:
 
 
 def _sources(kpi: Kpi) -> set[str]:
-    from kpis.formulas import EPOCH, ScanNeed
-    from kpis.periods import Window
-
-    needs: list[ScanNeed] = kpi.formula.scans((Window(EPOCH, EPOCH),))
+    needs = kpi.formula.scans((Window(EPOCH, EPOCH),))
     sources: set[str] = {need.source for need in needs}
     if kpi.formula.levels():
         sources.add("counters")
@@ -127,7 +114,7 @@ def answer(
     `period`, when given, replaces the question's own (digests pass the windows they cover).
     """
     if period is None:
-        zone = ZoneInfo(tz or deps.settings.timezone)
+        zone = timezone(tz or deps.settings.timezone)
         period = parse_period(question.period, now=now or deps.clock(), tz=zone)
     with read_snapshot(deps.sessions) as session:
         kpi = resolve_kpi(session, question.kpi)

@@ -1,0 +1,1 @@
+"""Daily rollups: the job that builds the days that ended."""

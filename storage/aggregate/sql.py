@@ -1,0 +1,216 @@
+"""The SQL pieces every aggregate strategy shares: tables, columns, conditions, filters, groups.
+
+The query contract (`query.plan`) names columns and conditions as plain data; these functions
+turn them into SQLAlchemy expressions on one record table (or on the cells-shaped set the
+rollups give, which has the same column names).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Table,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.orm import Session
+
+from query.plan import (
+    OTHER,
+    AnyOf,
+    ColumnOffset,
+    Cond,
+    Condition,
+    Expr,
+    Filter,
+    Measure,
+    ScanResult,
+    Source,
+    Window,
+)
+from storage.alerts.tables import ALERTS
+from storage.models import COUNTERS, RESPONSES, TICKETS
+
+TABLES: dict[str, Table] = {
+    "responses": RESPONSES,
+    "tickets": TICKETS,
+    "counters": COUNTERS,
+    "alerts": ALERTS,
+}
+
+#: Names that filter and group on a record's own column rather than on its attributes.
+COLUMN_FILTERS: dict[str, frozenset[str]] = {
+    "responses": frozenset({"survey", "customer_id", "source"}),
+    "tickets": frozenset({"channel", "team", "agent", "customer_id", "source"}),
+    "counters": frozenset({"name", "kind", "source"}),
+    "alerts": frozenset({"kind", "state", "channel_id", "claimed_by", "closed_by"}),
+}
+
+
+class UnknownColumn(ValueError):
+    """A description named a column the source does not have (a bug, not bad input)."""
+
+
+def column(table: FromClause, name: str) -> ColumnElement[Any]:
+    """A column of the table; UnknownColumn if it has none of that name."""
+    if name not in table.c:
+        raise UnknownColumn(f"{table.description} has no column {name!r}")
+    found: ColumnElement[Any] = table.c[name]
+    return found
+
+
+def seconds_between(
+    dialect: str, end: ColumnElement[Any], start: ColumnElement[Any]
+) -> ColumnElement[Any]:
+    """SQL: the seconds from `start` to `end`."""
+    if dialect == "sqlite":
+        # julianday is a float of days: keep whole milliseconds, as the stored text has.
+        return func.round((func.julianday(end) - func.julianday(start)) * 86400.0, 3)
+    return func.extract("epoch", end - start)
+
+
+def expression(dialect: str, table: Table, expr: Expr) -> ColumnElement[Any]:
+    """SQL: the number an `Expr` reads per row."""
+    value = column(table, expr.column)
+    if expr.minus is not None:
+        return seconds_between(dialect, value, column(table, expr.minus))
+    return value
+
+
+_OPERATORS = {
+    "=": "__eq__",
+    "!=": "__ne__",
+    "<": "__lt__",
+    "<=": "__le__",
+    ">": "__gt__",
+    ">=": "__ge__",
+}
+
+
+def _cond(table: FromClause, cond: Cond) -> ColumnElement[bool]:
+    target = column(table, cond.column)
+    if cond.op == "null":
+        return target.is_(None)
+    if cond.op == "notnull":
+        return target.is_not(None)
+    if cond.op == "null_or>=":
+        return or_(target.is_(None), target >= cond.value)
+    value: Any = cond.value
+    if isinstance(value, ColumnOffset):
+        value = column(table, value.column) + value.offset
+    elif isinstance(value, bool):
+        value = true() if value else false()
+    if cond.op not in _OPERATORS:
+        raise ValueError(f"unknown operator {cond.op!r}")
+    result: ColumnElement[bool] = getattr(target, _OPERATORS[cond.op])(value)
+    return result
+
+
+def condition(table: FromClause, cond: Condition) -> ColumnElement[bool]:
+    """SQL for one condition (an `AnyOf` is an OR of ANDs; with no option it never holds)."""
+    if isinstance(cond, AnyOf):
+        if not cond.options:
+            return false()
+        return or_(*[and_(*[_cond(table, c) for c in option]) for option in cond.options])
+    return _cond(table, cond)
+
+
+def conditions(table: FromClause, conds: Sequence[Condition]) -> list[ColumnElement[bool]]:
+    """SQL for each condition of a conjunction."""
+    return [condition(table, c) for c in conds]
+
+
+def dimension(source: Source | str, name: str) -> ColumnElement[Any]:
+    """The value a filter or grouping reads: the record's own column, else its attribute."""
+    table = TABLES[source]
+    if name in COLUMN_FILTERS[source]:
+        own: ColumnElement[Any] = table.c[name]
+        return own
+    attribute: ColumnElement[Any] = table.c.attributes[name].as_string()
+    return attribute
+
+
+def filter_on(value: ColumnElement[Any], f: Filter) -> ColumnElement[bool]:
+    """SQL for one filter on a value, case-insensitive (`!=` keeps the rows without one)."""
+    lowered = func.lower(value)
+    wanted = f.value.lower()
+    return or_(lowered.is_(None), lowered != wanted) if f.negate else lowered == wanted
+
+
+def filter_conditions(source: Source | str, filters: Sequence[Filter]) -> list[ColumnElement[bool]]:
+    """SQL conditions for `name=value` / `name!=value` filters on a source's records."""
+    return [filter_on(dimension(source, f.name), f) for f in filters]
+
+
+def group_on(key: ColumnElement[Any], keep: Sequence[str | None] | None) -> ColumnElement[Any]:
+    """A grouping key, with the groups not in `keep` folded into OTHER (when `keep` is given)."""
+    if keep is None:
+        return key
+    kept = [k for k in keep if k is not None]
+    null_key = null() if None in keep else literal(OTHER)
+    return case((key.is_(None), null_key), (key.in_(kept), key), else_=literal(OTHER))
+
+
+def group(
+    source: Source | str, group_by: str | None, keep: Sequence[str | None] | None
+) -> ColumnElement[Any] | None:
+    """The grouping key of a scan on the records (None without a grouping)."""
+    if group_by is None:
+        return None
+    return group_on(dimension(source, group_by), keep)
+
+
+def disjoint(windows: Sequence[Window]) -> bool:
+    """Whether no two windows overlap (a period and the one before it)."""
+    ordered = sorted(windows, key=lambda w: w.start)
+    return all(a.end <= b.start for a, b in itertools.pairwise(ordered))
+
+
+def spans(value: ColumnElement[Any], between: Sequence[tuple[Any, Any]]) -> ColumnElement[bool]:
+    """SQL: the value lies in one of the half-open spans."""
+    return or_(*[and_(value >= a, value < b) for a, b in between])
+
+
+def with_zero_counts(result: ScanResult, windows: int, measures: Sequence[Measure]) -> ScanResult:
+    """A count over no rows is 0, not missing (sums over no rows stay None)."""
+    for slots in result.values():
+        for wi in range(windows):
+            numbers = slots.setdefault(wi, {})
+            for m in measures:
+                if m.op == "count":
+                    numbers[m.key] = numbers.get(m.key) or 0.0
+    return result
+
+
+def attribute_names(*, session: Session, source: str, sample: int = 10_000) -> set[str]:
+    """Attribute names seen in the newest `sample` records of a source (to explain bad filters)."""
+    table = TABLES[source]
+    if "attributes" not in table.c:
+        return set()
+    dialect = session.get_bind().dialect.name
+    recent = select(table.c.attributes).order_by(table.c.id.desc()).limit(sample).subquery()
+    if dialect == "postgresql":
+        stmt = select(func.jsonb_object_keys(recent.c.attributes)).distinct()
+    else:
+        each = func.json_each(recent.c.attributes).table_valued("key")
+        stmt = select(each.c.key).select_from(recent).join(each, true()).distinct()
+    return {str(name) for (name,) in session.execute(stmt)}
+
+
+def counter_exists(*, session: Session, name: str) -> bool:
+    """Whether any observation of this counter is stored."""
+    table = TABLES["counters"]
+    stmt = select(table.c.id).where(table.c.name == name).limit(1)
+    return session.execute(stmt).first() is not None
