@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run serve test quick lint bench clean
 
+# uv installs the same packages as pip from the same index, in a few seconds instead of half a
+# minute (it resolves and unpacks in parallel).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,13 +24,17 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/kpibot serve $(ARGS)
 
-# The whole suite, spread over the machine's cores (pytest-xdist; each worker gets its own
-# PostgreSQL database). `make quick` leaves out the tests marked slow (the full rollup matrix).
+# The whole suite, spread over two workers per core (pytest-xdist: much of a test's time is spent
+# waiting on loopback servers and the database; each worker gets its own PostgreSQL database).
+# `make quick` leaves out the tests marked slow (the full rollup-equivalence matrix).
+WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
+PYTEST := $(BIN)/pytest -n $(WORKERS) --dist worksteal
+
 test: $(STAMP)
-	$(BIN)/pytest -n auto $(ARGS)
+	$(PYTEST) $(ARGS)
 
 quick: $(STAMP)
-	$(BIN)/pytest -n auto -m "not slow" $(ARGS)
+	$(PYTEST) -m "not slow" $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
