@@ -43,7 +43,7 @@ def duration(seconds: float, language: str = "en") -> str:
     if hours < 48:
         return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)
-    day = "j" if language == "fr" else "d"
+    day = word("day_unit", language)
     return f"{days} {day} {hours} h" if hours else f"{days} {day}"
 
 

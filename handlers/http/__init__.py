@@ -1,1 +1,1 @@
-"""The HTTP API (FastAPI): ingest, KPIs, health. The Slack app is mounted beside it."""
+"""The HTTP app (FastAPI): `/healthz`, the bearer token, and every feature's routers."""

@@ -1,1 +1,1 @@
-"""Scheduled work: digests and alerts, run by APScheduler 3 inside `kpibot serve` or alone."""
+"""The scheduler (APScheduler 3) that runs every feature's jobs, inside `kpibot serve` or alone."""
