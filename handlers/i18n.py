@@ -52,6 +52,8 @@ _EN: dict[str, str] = {
     "not_admin": "only workspace admins and owners can change digests and alerts "
     "(or set KPIBOT_ADMINS)",
     "failed": "Something went wrong while answering; the error was logged",
+    "failed_id": "Something went wrong while answering (error {id}); the error was logged "
+    "under that id",
     "colon": ": ",
     "examples": "Examples",
     "periods": "Periods",
@@ -80,6 +82,7 @@ _EN: dict[str, str] = {
     "significant": ", significant",
     "not_significant": ", not significant",
     "pts": " pts",
+    "day_unit": "d",
     "reason_no_data": NO_DATA,
     "reason_zero": ZERO_DENOMINATOR,
     "reason_fewer_than_five": FEWER_THAN_FIVE,
@@ -307,6 +310,7 @@ _FR: dict[str, str] = {
     "not_admin": "seuls les administrateurs et propriétaires de l'espace peuvent modifier "
     "les bilans et les alertes (ou définissez KPIBOT_ADMINS)",
     "failed": "Une erreur est survenue ; elle a été journalisée",
+    "failed_id": "Une erreur est survenue (erreur {id}) ; elle a été journalisée sous ce numéro",
     "colon": "\u00a0: ",  # French puts a (no-break) space before a colon
     "examples": "Exemples",
     "periods": "Périodes",
@@ -335,6 +339,7 @@ _FR: dict[str, str] = {
     "significant": ", significatif",
     "not_significant": ", non significatif",
     "pts": "\u00a0pts",
+    "day_unit": "j",
     "reason_no_data": "pas de données sur cette période",
     "reason_zero": "le dénominateur est nul",
     "reason_fewer_than_five": "moins de 5 réponses",
@@ -537,6 +542,8 @@ WORDS: dict[Language, dict[str, str]] = {"en": _EN, "fr": _FR}
 
 #: The engine's refusals in French, by code (English: the engine's own words).
 REASONS_FR: dict[str, str] = {
+    "out_of_range": "les périodes doivent se situer entre {first} et {last}, période "
+    "précédente comprise",
     "by_needs_attribute": "« by » attend un attribut, par ex. « by channel »",
     "top_not_number": "top attend un nombre entier, par ex. top=5",
     "top_range": "top doit être entre 1 et 50",
@@ -546,6 +553,7 @@ REASONS_FR: dict[str, str] = {
     "not_attribute": "ce n'est pas un nom d'attribut",
     "bad_filter": "un filtre s'écrit nom=valeur ou nom!=valeur",
     "bad_api_filter": "un filtre s'écrit nom:valeur ou nom!:valeur",
+    "control_character": "une question ne peut pas contenir de caractères de contrôle",
     "bad_date": "date invalide",
     "rolling_n": "une période glissante demande N ≥ 1",
     "no_month": "ce mois n'existe pas",

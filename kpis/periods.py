@@ -46,6 +46,7 @@ _YEAR = re.compile(r"^(\d{4})$")
 #: Why a period is refused, by code: the engine's own (English) words. The handlers say the same
 #: in the user's language from the same code and parameters (`handlers.i18n`).
 PERIOD_REASONS = {
+    "out_of_range": "periods must lie between {first} and {last}, the previous period included",
     "bad_date": "not a valid date",
     "rolling_n": "a rolling period needs N ≥ 1",
     "no_month": "no such month",
@@ -200,12 +201,38 @@ def _parse_date(text: str, original: str) -> date:
         raise PeriodError(original, "bad_date") from exc
 
 
+#: The years a period (and the period before it) may cover. Python's dates end at year 9999 and
+#: some arithmetic overflows long before; no CX data is older than 1900. A day of slack on each
+#: side lets every timezone's local midnights through.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC) - timedelta(days=1)
+LATEST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+
+
 def parse_period(text: str | None, *, now: datetime, tz: str | ZoneInfo = "UTC") -> Period:
-    """Read a period text at instant `now` in timezone `tz`; None means the default, last-30d."""
+    """Read a period text at instant `now` in timezone `tz`; None means the default, last-30d.
+
+    Refused (PeriodError) unless the period and the one before it lie within
+    FIRST_YEAR…LAST_YEAR, whatever its form; never a crash of the date arithmetic.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     zone = tz if isinstance(tz, ZoneInfo) else timezone(tz)
     raw = (text or DEFAULT_PERIOD).strip()
+    refused = PeriodError(raw, "out_of_range", first=FIRST_YEAR, last=LAST_YEAR)
+    try:
+        period = _resolve(raw, now, zone)
+    except PeriodError:
+        raise
+    except (ValueError, OverflowError):  # a date beyond Python's calendar on the way
+        raise refused from None
+    if period.previous.start < EARLIEST or period.current.end > LATEST:
+        raise refused
+    return period
+
+
+def _resolve(raw: str, now: datetime, zone: ZoneInfo) -> Period:
+    """The period `raw` names at `now` in `zone` (no range check)."""
     key = raw.lower()
     local_now = now.astimezone(zone)
     today = local_now.date()

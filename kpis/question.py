@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ QUESTION_REASONS = {
     "not_attribute": "not an attribute name",
     "bad_filter": "a filter is name=value or name!=value",
     "bad_api_filter": "a filter is name:value or name!:value",
+    "control_character": "a question cannot hold control characters",
 }
 
 
@@ -93,8 +95,19 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def _control_character(text: str) -> str | None:
+    """The first word holding a control character (tabs and line breaks only separate)."""
+    for word in text.split():
+        if any(unicodedata.category(c) == "Cc" for c in word):
+            return word
+    return None
+
+
 def parse_question(text: str, *, kpi: str | None = None) -> Question:
     """Read a question; `kpi` is given when the command names it (`/nps …`)."""
+    bad = _control_character(text) or (kpi and _control_character(kpi))
+    if bad:
+        raise QuestionError(bad.encode("unicode_escape").decode()[:64], "control_character")
     words = tokens(text)
     period: str | None = None
     filters: list[Filter] = []
@@ -133,6 +146,21 @@ def parse_question(text: str, *, kpi: str | None = None) -> Question:
     if kpi is None:
         raise QuestionError(text.strip(), "which_kpi")
     return Question(kpi, period, tuple(filters), group_by, top)
+
+
+def checked(question: Question) -> Question:
+    """A question built from separate fields (the HTTP API's) held to the grammar's rules:
+    no control characters anywhere, an attribute name after `by`, `top` within 1–50."""
+    parts = [question.kpi, question.period or "", question.group_by or ""]
+    parts += [f.value for f in question.filters]
+    for part in parts:
+        if any(unicodedata.category(c) == "Cc" for c in part):
+            raise QuestionError(part.encode("unicode_escape").decode()[:64], "control_character")
+    if question.group_by is not None:
+        _name(question.group_by)
+    if not 1 <= question.top <= 50:
+        raise QuestionError(f"top={question.top}", "top_range")
+    return question
 
 
 def _name(word: str) -> str:

@@ -8,6 +8,7 @@ Slack re-sends (`X-Slack-Retry-Num`) is acknowledged without a second answer.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -149,12 +150,21 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
             future.add_done_callback(lambda done: _late(done, respond, language))
             return
         except Exception:
-            log.exception("answering %r failed", body.get("text"))
-            ack(**_payload(blocks.error(word("failed", language), language=language), share=False))
+            ack(**_payload(_failure(body.get("text"), language), share=False))
             return
         ack(**_payload(message, share=share))
 
     return listener
+
+
+def _failure(text: object, language: str) -> Message:
+    """A bug's answer: a short error id the user can quote, logged with the traceback.
+
+    Called inside an `except` block (the log line carries the exception).
+    """
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("error %s: answering %r failed", error_id, text)
+    return blocks.error(say("failed_id", language, id=error_id), language=language)
 
 
 def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -> None:
@@ -163,8 +173,7 @@ def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -
         message, share = done.result()
         payload = _payload(message, share=share)
     except Exception:
-        log.exception("a slow answer failed")
-        payload = _payload(blocks.error(word("failed", language), language=language), share=False)
+        payload = _payload(_failure("(a slow answer)", language), share=False)
     try:
         respond(**payload, replace_original=False)
     except Exception:

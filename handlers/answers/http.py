@@ -14,7 +14,7 @@ from handlers.formatting import to_json
 from handlers.http.auth import check_token
 from kpis.catalogue import CATALOGUE
 from kpis.periods import EXAMPLES, EXPLICIT_EXAMPLES, PeriodError, UnknownTimezone
-from kpis.question import DEFAULT_TOP, Question, QuestionError, parse_filters
+from kpis.question import DEFAULT_TOP, Question, QuestionError, checked, parse_filters
 
 
 def _bad(message: str, **extra: Any) -> JSONResponse:
@@ -61,7 +61,7 @@ def router(deps: Deps) -> APIRouter:
             return refusal
         try:
             filters = parse_filters(filter or [], refusal="bad_api_filter")
-            question = Question(key, period, filters, by, top)
+            question = checked(Question(key, period, filters, by, top))
             result = await run_in_threadpool(answer, deps=deps, question=question, tz=tz)
         except UnknownKpi as exc:
             return _bad(str(exc), suggestions=exc.suggestions, catalogue="/api/v1/kpis")
