@@ -347,6 +347,8 @@ def db_rollup(rebuild: bool) -> None:
         built = refresh_now(deps)
     for cube, days in built.days.items():
         click.echo(f"{cube}: {days} day(s) built")
+    for (cube, dimension), days in built.segments.items():
+        click.echo(f"{cube} by {dimension}: {days} day(s) built")
 
 
 def _checked_source(value: str | None) -> str | None:

@@ -20,6 +20,7 @@ SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_ATTRIBUTE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")
 
 
 def _short_duration(value: object) -> object:
@@ -101,11 +102,30 @@ class Settings(BaseSettings):
     digest_grace: timedelta = Field(
         timedelta(hours=12), validation_alias=AliasChoices("KPIBOT_DIGEST_GRACE", "digest_grace")
     )
+    #: `auto` (discover them), `none`, or the attribute names that get segment rollups.
+    dimensions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["auto"],
+        validation_alias=AliasChoices("KPIBOT_DIMENSIONS", "dimensions"),
+    )
 
-    @field_validator("viewers", "sharers", "admins", mode="before")
+    @field_validator("viewers", "sharers", "admins", "dimensions", mode="before")
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimension_names(cls, value: list[str]) -> list[str]:
+        words = [v.strip() for v in value if v.strip()]
+        if len(words) == 1 and words[0].lower() in ("auto", "none"):
+            return [words[0].lower()]
+        for word in words:
+            if not _ATTRIBUTE.match(word):
+                raise ValueError(
+                    f"{word!r} is not an attribute name (letters, digits, _ . -; at most 64), "
+                    "nor auto or none"
+                )
+        return words
 
     @field_validator("alert_max_age", "alert_remind_after", "digest_grace", mode="before")
     @classmethod
@@ -137,6 +157,13 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The reporting timezone as a ZoneInfo."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def segment_dimensions(self) -> list[str] | None:
+        """The attribute names that get segment rollups; None: discover them from the data."""
+        if self.dimensions == ["auto"]:
+            return None
+        return [] if self.dimensions == ["none"] else list(self.dimensions)
 
     @property
     def slack_enabled(self) -> bool:

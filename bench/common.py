@@ -52,7 +52,7 @@ def dataset(path: Path, responses: int, tickets: int) -> str:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{path.resolve()}"
-    stamp = path.with_suffix(f".{responses}-{tickets}.ok")
+    stamp = path.with_suffix(f".{responses}-{tickets}.v2.ok")  # v2: plan, channel, region
     if not stamp.exists():
         path.unlink(missing_ok=True)
         upgrade(url)

@@ -19,7 +19,7 @@ import random
 import sqlite3
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -41,62 +41,70 @@ def _stamp(dt: datetime, sqlite_style: bool) -> Any:
     return dt.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite_style else dt
 
 
-def fill(url: str, responses: int, tickets: int, seed: int = 11) -> None:
-    """Fill the database with seeded responses and tickets spread over 400 days."""
-    sqlite_style = url.startswith("sqlite")
-    rng = random.Random(seed)
+def _responses(count: int, rng: random.Random, sqlite_style: bool) -> Iterator[tuple[Any, ...]]:
     start = NOW - timedelta(days=SPAN_DAYS)
     span = SPAN_DAYS * 86400
-    plans, channels = ("free", "pro", "enterprise"), ("email", "chat", "phone", "web")
-    resp_rows: list[tuple[Any, ...]] = []
-    for i in range(responses):
+    for i in range(count):
         survey = ("nps", "nps", "csat", "ces")[i % 4]
         top = {"nps": 10, "csat": 5, "ces": 7}[survey]
         score = rng.randint(0 if survey == "nps" else 1, top)
         at = start + timedelta(seconds=rng.randrange(span))
-        resp_rows.append(
-            (
-                f"r{i}",
-                "bench",
-                survey,
-                score,
-                top,
-                None,
-                None,
-                _stamp(at, sqlite_style),
-                f'{{"plan": "{rng.choice(plans)}", "channel": "{rng.choice(channels)}"}}',
-                _stamp(NOW, sqlite_style),
-                _stamp(NOW, sqlite_style),
-            )
+        yield (
+            f"r{i}",
+            "bench",
+            survey,
+            score,
+            top,
+            None,
+            None,
+            _stamp(at, sqlite_style),
+            f'{{"plan": "{rng.choice(PLANS)}", "channel": "{rng.choice(CHANNELS)}", '
+            f'"region": "{rng.choice(REGIONS)}"}}',
+            _stamp(NOW, sqlite_style),
+            _stamp(NOW, sqlite_style),
         )
-    ticket_rows: list[tuple[Any, ...]] = []
-    for i in range(tickets):
+
+
+def _tickets(count: int, rng: random.Random, sqlite_style: bool) -> Iterator[tuple[Any, ...]]:
+    start = NOW - timedelta(days=SPAN_DAYS)
+    span = SPAN_DAYS * 86400
+    for i in range(count):
         created = start + timedelta(seconds=rng.randrange(span))
         first = created + timedelta(seconds=int(rng.lognormvariate(7.5, 1.0)))
         resolved = created + timedelta(seconds=int(rng.lognormvariate(10, 1.0)))
         is_open = resolved > NOW or rng.random() < 0.02
-        ticket_rows.append(
-            (
-                f"t{i}",
-                "bench",
-                _stamp(created, sqlite_style),
-                _stamp(first, sqlite_style),
-                None if is_open else _stamp(resolved, sqlite_style),
-                (first - created).total_seconds(),
-                None if is_open else (resolved - created).total_seconds(),
-                float(rng.randint(60, 3600)),
-                1 if rng.random() < 0.75 else 2,
-                rng.random() < 0.1,
-                rng.random() < 0.05,
-                rng.choice(channels),
-                rng.choice(("care", "billing")),
-                f"agent{rng.randint(1, 40)}",
-                None,
-                "{}",
-                _stamp(NOW, sqlite_style),
-                _stamp(NOW, sqlite_style),
-            )
+        yield (
+            f"t{i}",
+            "bench",
+            _stamp(created, sqlite_style),
+            _stamp(first, sqlite_style),
+            None if is_open else _stamp(resolved, sqlite_style),
+            (first - created).total_seconds(),
+            None if is_open else (resolved - created).total_seconds(),
+            float(rng.randint(60, 3600)),
+            1 if rng.random() < 0.75 else 2,
+            rng.random() < 0.1,
+            rng.random() < 0.05,
+            rng.choice(CHANNELS),
+            rng.choice(("care", "billing")),
+            f"agent{rng.randint(1, 40)}",
+            None,
+            f'{{"plan": "{rng.choice(PLANS)}", "region": "{rng.choice(REGIONS)}"}}',
+            _stamp(NOW, sqlite_style),
+            _stamp(NOW, sqlite_style),
         )
+
+
+PLANS = ("free", "pro", "enterprise")
+CHANNELS = ("email", "chat", "phone", "web")
+REGIONS = ("emea", "na", "apac")
+
+
+def fill(url: str, responses: int, tickets: int, seed: int = 11) -> None:
+    """Fill the database with seeded responses and tickets spread over 400 days (streamed, so
+    ten million of each fit in memory)."""
+    sqlite_style = url.startswith("sqlite")
+    rng = random.Random(seed)
     response_cols = (
         "external_id, source, survey, score, scale_max, comment, customer_id, "
         "submitted_at, attributes, received_at, updated_at"
@@ -111,10 +119,11 @@ def fill(url: str, responses: int, tickets: int, seed: int = 11) -> None:
         with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
             conn.executemany(
                 f"INSERT INTO survey_responses ({response_cols}) VALUES ({', '.join('?' * 11)})",
-                resp_rows,
+                _responses(responses, rng, True),
             )
             conn.executemany(
-                f"INSERT INTO tickets ({ticket_cols}) VALUES ({', '.join('?' * 18)})", ticket_rows
+                f"INSERT INTO tickets ({ticket_cols}) VALUES ({', '.join('?' * 18)})",
+                _tickets(tickets, rng, True),
             )
             conn.execute("ANALYZE")
         return
@@ -123,10 +132,10 @@ def fill(url: str, responses: int, tickets: int, seed: int = 11) -> None:
     with psycopg.connect(url.replace("+psycopg", "")) as pg, pg.cursor() as cur:
         cur.execute("TRUNCATE survey_responses, tickets")
         with cur.copy(f"COPY survey_responses ({response_cols}) FROM STDIN") as copy:
-            for row in resp_rows:
+            for row in _responses(responses, rng, False):
                 copy.write_row(row)
         with cur.copy(f"COPY tickets ({ticket_cols}) FROM STDIN") as copy:
-            for row in ticket_rows:
+            for row in _tickets(tickets, rng, False):
                 copy.write_row(row)
         pg.commit()
         # What autovacuum does soon after a bulk load on a live server: statistics, and the
@@ -168,21 +177,31 @@ class Db:
             return f"((julianday({end}) - julianday({start})) * 86400.0)"
         return f"EXTRACT(EPOCH FROM {end} - {start})"
 
-    def percentiles(self, expr: str, where: str, params: tuple[Any, ...]) -> tuple[float, float]:
+    def execute(self, sql: str) -> None:
+        """A statement that returns no rows (DDL)."""
+        if self.sqlite:
+            self.conn.execute(sql)
+            self.conn.commit()
+        else:
+            self.conn.execute(sql)
+
+    def percentiles(
+        self, expr: str, where: str, params: tuple[Any, ...], table: str = "tickets"
+    ) -> tuple[float, float]:
         """Median and p90 the way a DBA writes them on each database."""
         if not self.sqlite:
             row = self.query(
                 f"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {expr}), "
-                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {expr}) FROM tickets WHERE {where}",
+                f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {expr}) FROM {table} WHERE {where}",
                 params,
             )[0]
             return float(row[0]), float(row[1])
-        n = self.query(f"SELECT count(*) FROM tickets WHERE {where}", params)[0][0]
+        n = self.query(f"SELECT count(*) FROM {table} WHERE {where}", params)[0][0]
         out = []
         for q in (0.5, 0.9):
             k = int((n - 1) * q)
             two = self.query(
-                f"SELECT {expr} AS x FROM tickets WHERE {where} ORDER BY x LIMIT 2 OFFSET ?",
+                f"SELECT {expr} AS x FROM {table} WHERE {where} ORDER BY x LIMIT 2 OFFSET ?",
                 (*params, k),
             )
             frac = (n - 1) * q - k

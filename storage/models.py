@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    ColumnElement,
     Float,
     Index,
     Integer,
@@ -176,3 +177,21 @@ class Counter(SQLModel, table=True):
 RESPONSES = table_of(SurveyResponse)
 TICKETS = table_of(Ticket)
 COUNTERS = table_of(Counter)
+
+#: Names that filter, group and segment on a record's own column rather than on its attributes.
+COLUMN_FILTERS: dict[str, frozenset[str]] = {
+    "responses": frozenset({"survey", "customer_id", "source"}),
+    "tickets": frozenset({"channel", "team", "agent", "customer_id", "source"}),
+    "counters": frozenset({"name", "kind", "source"}),
+    "alerts": frozenset({"kind", "state", "channel_id", "claimed_by", "closed_by"}),
+}
+
+
+def named_value(source: str, table: Table, name: str) -> ColumnElement[Any]:
+    """SQL: what a filter, grouping or segment named `name` reads on a record of `source`: its
+    own column (`COLUMN_FILTERS`), else its attribute of that name (None when it has none)."""
+    if name in COLUMN_FILTERS[source]:
+        own: ColumnElement[Any] = table.c[name]
+        return own
+    attribute: ColumnElement[Any] = table.c.attributes[name].as_string()
+    return attribute

@@ -113,7 +113,7 @@ def _seed(sessions: SessionFactory) -> None:
                     "comment": None,
                     "customer_id": None,
                     "submitted_at": at,
-                    "attributes": {"plan": "pro"},
+                    "attributes": {"plan": ("pro", "free")[day % 2], "channel": "email"},
                 }
             )
         tickets.append(
@@ -145,7 +145,7 @@ def _seed(sessions: SessionFactory) -> None:
             session=session,
             rows=[{"source": "api", "attributes": {}, **c} for c in counters],
         )
-    refresh(sessions, now=NOW)
+    refresh(sessions, now=NOW, dimensions={"responses": ["plan"], "tickets": ["agent"]})
 
 
 def test_every_catalogue_kpi_takes_its_stated_path(session_factory: SessionFactory) -> None:
@@ -169,11 +169,23 @@ def test_every_catalogue_kpi_takes_its_stated_path(session_factory: SessionFacto
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("nps plan=pro", ("responses:records",)),  # an attribute: not in the cells (yet)
-        ("frt channel=email", ("tickets:+records", "tickets:cells")),  # filtered percentiles
+        # one segment dimension that is rolled up: its segment cells and histograms
+        ("nps plan=pro", ("responses:cells",)),
+        ("nps last-30d by plan", ("responses:cells",)),
+        # grouped: the whole's percentiles (the cube's histograms) and the groups' (segments')
+        ("frt by agent", ("tickets:+histogram", "tickets:+histogram", "tickets:cells")),
+        ("frt agent=ana", ("tickets:+histogram", "tickets:cells")),
+        # a segment dimension with a cube dimension the segment cells leave out: the records
+        ("fcr channel=email agent=ana", ("tickets:records",)),
+        # a cube dimension alone: its cells; the cube's histograms keep no dimension
+        ("frt channel=email", ("tickets:+records", "tickets:cells")),
+        # an attribute nobody rolled up, or two of them: the records
+        ("nps channel=email", ("responses:records",)),
+        ("nps plan=pro channel=email", ("responses:records",)),
+        ("nps customer_id=c1", ("responses:records",)),
     ],
 )
-def test_questions_the_cells_cannot_serve_read_the_records(
+def test_segment_questions_take_the_segment_cells_or_the_records(
     session_factory: SessionFactory, text: str, expected: tuple[str, ...]
 ) -> None:
     from kpis.question import parse_question

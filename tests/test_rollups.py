@@ -43,6 +43,7 @@ SPAN_DAYS = 75
 CHANNELS = ("email", "chat", "phone", None)
 TEAMS = ("care", "billing")
 PLANS = ("free", "pro", "enterprise")
+REGIONS = ("emea", "na")
 
 
 @pytest.fixture
@@ -72,7 +73,12 @@ def seed(deps: Deps, seed_value: int = 11) -> None:
                 "comment": None,
                 "customer_id": f"c{rng.randint(1, 300)}",
                 "submitted_at": _instant(rng),
-                "attributes": {"plan": rng.choice(PLANS), "channel": rng.choice(CHANNELS[:3])},
+                "attributes": {
+                    "plan": rng.choice(PLANS),
+                    "channel": rng.choice(CHANNELS[:3]),
+                    # a third of the answers have no region: the "(none)" segment
+                    **({"region": rng.choice(REGIONS)} if i % 3 else {}),
+                },
             }
         )
     tickets = []
@@ -116,9 +122,27 @@ ZONES = ("UTC", "Europe/Paris", "Asia/Kathmandu")
 
 
 def _variants(key: str) -> tuple[str, ...]:
+    """Filters and groupings on the cubes' own columns, on one segment dimension (an attribute,
+    a ticket's agent; with its "(none)" segment and `!=`), and on two (the records)."""
     if "tickets" in _sources(key):
-        return ("", "by channel", "channel=email", "team!=care by team", "plan=pro")
-    return ("", "survey=nps", "by plan")
+        return (
+            "",
+            "by channel",
+            "channel=email",
+            "team!=care by team",
+            "plan=pro",
+            "by agent",
+            "channel=chat plan!=pro by plan",
+            "agent=agent2 plan=free",
+        )
+    return (
+        "",
+        "survey=nps",
+        "by plan",
+        "plan=Pro",
+        "region!=emea by region",
+        "channel=chat plan=free",
+    )
 
 
 def _figure(figure: Figure) -> list[Any]:
@@ -208,9 +232,17 @@ def test_the_pairwise_sample_covers_every_pair_of_the_matrix() -> None:
     assert len(sample) < len(rows) / 4
 
 
-def marks(deps: Deps) -> int:
+def marks(deps: Deps, dimension: str = "", cube: str | None = None) -> int:
+    """How many days of the cubes' own cells (or of one segment dimension's) are marked, in
+    every cube or one."""
     with session_scope(deps.sessions) as session:
-        return int(session.execute(select(func.count()).select_from(ROLLUP_DAYS)).scalar_one())
+        stmt = select(func.count()).where(ROLLUP_DAYS.c.dimension == dimension)
+        if cube is not None:
+            stmt = stmt.where(ROLLUP_DAYS.c.cube == cube)
+        return int(session.execute(stmt).scalar_one())
+
+
+RESPONSES_CUBE = "responses.submitted_at"
 
 
 def test_split_cuts_windows_at_whole_rolled_up_days() -> None:
@@ -255,6 +287,80 @@ def test_every_kpi_is_the_same_from_rollups(deps: Deps, full: bool) -> None:
         ).scalar_one()
         session.execute(update(cells).where(cells.c.id == first).values(n=cells.c.n + 1000))
     assert answer_text(deps=deps, text="responses last-30d").current.value == before + 1000
+
+
+def test_segments_follow_records_that_move_between_them(deps: Deps) -> None:
+    seed(deps)
+    refresh(deps.sessions, now=NOW)
+    assert marks(deps, "plan", RESPONSES_CUBE) == SPAN_DAYS  # discovered: three values
+    question = "nps last-30d by plan"
+    before = {g.key: g.figure.n for g in answer_text(deps=deps, text=question).groups}
+    rows = [
+        {
+            "external_id": f"r{i}",
+            "source": "api",
+            "survey": "nps",
+            "score": 10,
+            "scale_max": 10,
+            "comment": None,
+            "customer_id": None,
+            "submitted_at": NOW - timedelta(days=5, hours=i),
+            "attributes": {"plan": "enterprise"},
+        }
+        for i in range(40)
+    ]
+    with session_scope(deps.sessions) as session:
+        upsert_responses(session=session, rows=rows)  # r0…r39 re-sent: enterprise promoters now
+    rolled = answer_text(deps=deps, text=question)
+    assert marks(deps, "plan", RESPONSES_CUBE) < SPAN_DAYS  # their old and new days were forgotten
+    refresh(deps.sessions, now=NOW)
+    assert marks(deps, "plan", RESPONSES_CUBE) == SPAN_DAYS
+    served = answer_text(deps=deps, text=question)
+    forget(deps.sessions)
+    records = answer_text(deps=deps, text=question)
+    assert same(flat(rolled), flat(records))
+    assert same(flat(served), flat(records))
+    after = {g.key: g.figure.n for g in served.groups}
+    assert after["enterprise"] > before["enterprise"]
+
+
+def test_an_attribute_first_seen_after_the_build_gets_its_past_built(deps: Deps) -> None:
+    seed(deps)
+    refresh(deps.sessions, now=NOW)
+    assert marks(deps, "tier", RESPONSES_CUBE) == 0
+    late = [
+        {
+            "external_id": f"late{i}",
+            "source": "api",
+            "survey": "csat",
+            "score": 1 + i % 5,
+            "scale_max": 5,
+            "comment": None,
+            "customer_id": None,
+            "submitted_at": NOW - timedelta(days=1 + i % 60, hours=3),
+            "attributes": {"tier": ("gold", "silver")[i % 2]},
+        }
+        for i in range(300)
+    ]
+    with session_scope(deps.sessions) as session:
+        upsert_responses(session=session, rows=late)
+    questions = ("csat last-30d by tier", "csat last-month tier=gold", "csat-mean last-7d by tier")
+    unbuilt = {q: flat(answer_text(deps=deps, text=q, tz="Europe/Paris")) for q in questions}
+    built = refresh(deps.sessions, now=NOW)
+    assert built.segments[("responses.submitted_at", "tier")] == SPAN_DAYS  # its whole past
+    served = {q: flat(answer_text(deps=deps, text=q, tz="Europe/Paris")) for q in questions}
+    forget(deps.sessions)
+    records = {q: flat(answer_text(deps=deps, text=q, tz="Europe/Paris")) for q in questions}
+    assert all(same(unbuilt[q], records[q]) for q in questions)
+    assert all(same(served[q], records[q]) for q in questions)
+
+
+def test_declared_dimensions_are_the_only_ones_built(deps: Deps) -> None:
+    seed(deps)
+    built = refresh(deps.sessions, now=NOW, dimensions={"responses": ["region"], "tickets": []})
+    assert set(built.segments) == {("responses.submitted_at", "region")}
+    assert marks(deps, "plan", RESPONSES_CUBE) == 0
+    assert marks(deps, "region", RESPONSES_CUBE) == SPAN_DAYS
 
 
 def test_refresh_builds_each_ended_day_once(deps: Deps) -> None:
@@ -327,7 +433,7 @@ def test_writes_forget_the_days_they_touch(deps: Deps, full: bool) -> None:
     from_records = answers(deps, full)
     different = [q for q in from_records if not same(from_records[q], with_rollups[q])]
     assert not different, different[:3]
-    assert refresh(deps.sessions, now=NOW).total == built
+    assert sum(refresh(deps.sessions, now=NOW).days.values()) == built
 
 
 def _tied_tickets(deps: Deps) -> None:

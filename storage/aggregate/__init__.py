@@ -25,7 +25,6 @@ from query.plan import Scan, ScanResult
 from storage.aggregate import cells, percentiles, records
 from storage.aggregate.levels import run_levels
 from storage.aggregate.sql import (
-    COLUMN_FILTERS,
     TABLES,
     UnknownColumn,
     attribute_names,
@@ -33,8 +32,10 @@ from storage.aggregate.sql import (
     counter_exists,
     filter_conditions,
     group,
+    time_column,
 )
 from storage.db import custom_plans
+from storage.models import COLUMN_FILTERS
 
 Path = Literal["records", "cells", "histogram"]
 
@@ -71,13 +72,7 @@ def _merge(into: ScanResult, part: ScanResult) -> None:
 def execute(*, session: Session, scan: Scan) -> Scanned:
     """Counts, sums and percentiles for every window (and group) of a scan, computed in SQL."""
     table = TABLES[scan.source]
-    time = column(table, scan.time_column)
     windows = scan.windows
-    scope = [
-        time >= min(w.start for w in windows),
-        time < max(w.end for w in windows),
-        *filter_conditions(scan.source, scan.filters),
-    ]
     key = group(scan.source, scan.group_by, scan.keep_groups)
     result: ScanResult = {}
     measured: Path | None = None
@@ -91,6 +86,17 @@ def execute(*, session: Session, scan: Scan) -> Scanned:
             else:
                 measured = "records"
                 _merge(result, records.measures(session=session, scan=scan))
+        time = column(table, scan.time_column)
+        guided = rolled is not None and all(
+            percentiles.histogram_serves(rolled, scan, spec) for spec in scan.percentiles
+        )
+        if scan.percentiles and not guided:
+            time = time_column(session, scan)  # the records will be read: maybe in order
+        scope = [
+            time >= min(w.start for w in windows),
+            time < max(w.end for w in windows),
+            *filter_conditions(scan.source, scan.filters),
+        ]
         for spec in scan.percentiles:
             for wi, w in enumerate(windows):
                 where = [and_(time >= w.start, time < w.end), *scope]
@@ -100,9 +106,11 @@ def execute(*, session: Session, scan: Scan) -> Scanned:
                         session=session,
                         table=table,
                         rolled=rolled,
+                        scan=scan,
                         spec=spec,
                         window=wi,
                         where=where,
+                        group=key,
                     )
                 path: Path = "histogram"
                 if values is None:

@@ -38,9 +38,22 @@ from sqlalchemy.orm import Session
 
 from query.plan import Cond, Percentiles, Scan
 from storage.aggregate.cells import Rolled
-from storage.aggregate.sql import conditions, expression, spans
+from storage.aggregate.sql import (
+    conditions,
+    expression,
+    filter_conditions,
+    filter_on,
+    group,
+    group_on,
+)
 from storage.db import in_snapshot
-from storage.rollups.tables import ROLLUP_HISTOGRAMS
+from storage.rollups.store import months_in, spans
+from storage.rollups.tables import (
+    BASE,
+    ROLLUP_HISTOGRAMS,
+    ROLLUP_MONTH_HISTOGRAMS,
+    ROLLUP_SEGMENT_HISTOGRAMS,
+)
 from storage.sketch import Buckets, add_bucket, bucket_quantile, histogram_columns, in_order
 
 #: Percentile values per group: {group: {q: value}}.
@@ -56,17 +69,19 @@ EXACT_LIMIT = 20_000
 
 
 def histogram_serves(rolled: Rolled, scan: Scan, spec: Percentiles) -> bool:
-    """Whether the daily histograms serve these percentiles (no filter, no grouping)."""
+    """Whether the daily histograms serve these percentiles: the cube's own with no filter and
+    no grouping; a segment dimension's when every filter and the grouping are on it."""
     column = spec.expr.column
-    return (
-        not scan.filters
-        and scan.group_by is None
-        and spec.expr.minus is None
-        and column in rolled.cube.histograms
-        and all(
-            isinstance(c, Cond) and c.op == "notnull" and c.column == column for c in spec.where
-        )
-    )
+    if spec.expr.minus is not None or column not in rolled.cube.histograms:
+        return False
+    if not all(
+        isinstance(c, Cond) and c.op == "notnull" and c.column == column for c in spec.where
+    ):
+        return False
+    if rolled.dimension == BASE:
+        return not scan.filters and scan.group_by is None
+    on_it = all(f.name == rolled.dimension for f in scan.filters)
+    return on_it and scan.group_by in (None, rolled.dimension)
 
 
 def guided(
@@ -74,55 +89,102 @@ def guided(
     session: Session,
     table: Table,
     rolled: Rolled,
+    scan: Scan,
     spec: Percentiles,
     window: int,
     where: list[ColumnElement[bool]],
+    group: ColumnElement[Any] | None,
 ) -> ByGroup | None:
     """Exact percentiles guided by the daily histograms (None: read the records instead).
 
-    The window's histogram is summed from the rolled-up days and the ragged spans' records;
-    it locates the two values around each quantile, which `_select_ranks` reads from the
-    records. The two reads must see the same data, so this needs a snapshot session.
+    The window's histogram (per group) is summed from the rolled-up days and the ragged spans'
+    records; it locates the two values around each quantile, which `_select_ranks` reads from
+    the records. The two reads must see the same data, so this needs a snapshot session. On
+    SQLite a segment's percentiles over more than EXACT_LIMIT values come from the histogram
+    itself, as they do from the records (`from_records`): the answers are the same.
     """
     if not in_snapshot(session):
         return None
-    buckets = _window_buckets(session, table, rolled, spec, window)
-    if buckets is None:
+    per_group = _window_buckets(session, scan, table, rolled, spec, window)
+    if per_group is None:
         return None
-    scope = [*where, *conditions(table, spec.where)]
-    return _select_ranks(session, table.c[spec.expr.column], scope, buckets, spec.quantiles)
+    segmented = rolled.dimension != BASE
+    if segmented and session.get_bind().dialect.name == "sqlite":
+        largest = max((sum(c for c, _, _ in b.values()) for b in per_group.values()), default=0)
+        if largest > EXACT_LIMIT:
+            return {
+                key: {q: bucket_quantile(buckets, q) for q in spec.quantiles}
+                for key, buckets in per_group.items()
+            }
+    value = table.c[spec.expr.column]
+    out: ByGroup = {}
+    for key, buckets in per_group.items():
+        scope = [*where, *conditions(table, spec.where)]
+        if group is not None:
+            scope.append(group.is_(None) if key is None else group == key)
+        out[key] = _select_ranks(session, value, scope, buckets, spec.quantiles)[None]
+    return out
 
 
 def _window_buckets(
-    session: Session, table: Table, rolled: Rolled, spec: Percentiles, window: int
-) -> Buckets | None:
-    """One window's histogram: rolled-up days' buckets plus the ragged spans' records."""
+    session: Session, scan: Scan, table: Table, rolled: Rolled, spec: Percentiles, window: int
+) -> dict[str | None, Buckets] | None:
+    """One window's histogram per group: the rolled-up days' buckets plus the ragged spans'
+    records (the cube's own histograms, or a segment dimension's filtered and grouped)."""
     split = rolled.splits[window]
     if not split.runs:
         return None
     cube = rolled.cube
     value = table.c[spec.expr.column]
     time = table.c[cube.time_column]
-    h = ROLLUP_HISTOGRAMS
-    branches: list[Any] = [
-        select(h.c.bucket.label("b"), h.c.n, h.c.low, h.c.high).where(
-            h.c.cube == cube.name, h.c.measure == spec.expr.column, spans(h.c.day, split.runs)
+    grouped = scan.group_by is not None
+    months, days = months_in(split.runs)
+    branches: list[Any] = []
+    for h, at, spans_of in (
+        (ROLLUP_MONTH_HISTOGRAMS, "month", months),
+        (ROLLUP_SEGMENT_HISTOGRAMS if rolled.dimension else ROLLUP_HISTOGRAMS, "day", days),
+    ):
+        if not spans_of:
+            continue
+        stored: list[ColumnElement[bool]] = []
+        stored_key: ColumnElement[Any] = literal(0)
+        if rolled.dimension != BASE or at == "month":
+            stored.append(h.c.dimension == rolled.dimension)
+        if rolled.dimension != BASE:
+            stored += [filter_on(h.c.value, f) for f in scan.filters]
+            if grouped:
+                stored_key = group_on(h.c.value, scan.keep_groups)
+        branches.append(
+            select(stored_key.label("g"), h.c.bucket.label("b"), h.c.n, h.c.low, h.c.high).where(
+                h.c.cube == cube.name,
+                h.c.measure == spec.expr.column,
+                *stored,
+                spans(h.c[at], spans_of),
+            )
         )
-    ]
+    key = group(scan.source, scan.group_by, scan.keep_groups) if grouped else None
+    raw_key: ColumnElement[Any] = literal(0) if key is None else key
     for a, b in split.raw:
         columns = histogram_columns(value)
         branches.append(
-            select(*columns)
-            .where(time >= a, time < b, value.is_not(None))
-            .group_by(columns[0].element)
+            select(raw_key.label("g"), *columns)
+            .where(
+                time >= a,
+                time < b,
+                value.is_not(None),
+                *filter_conditions(scan.source, scan.filters),
+            )
+            .group_by(raw_key, columns[0].element)
         )
     combined: Any = union_all(*branches) if len(branches) > 1 else branches[0]
     both = combined.subquery("h")
-    stmt = select(both.c.b, func.sum(both.c.n), func.min(both.c.low), func.max(both.c.high))
-    buckets: Buckets = {}
-    for row in session.execute(stmt.group_by(both.c.b)):
-        add_bucket(buckets, *row)
-    return buckets
+    stmt = select(
+        both.c.g, both.c.b, func.sum(both.c.n), func.min(both.c.low), func.max(both.c.high)
+    ).group_by(both.c.g, both.c.b)
+    out: dict[str | None, Buckets] = {}
+    for g, *row in session.execute(stmt):
+        add_bucket(out.setdefault(g if grouped else None, {}), *row)
+    return out or {None: {}}
 
 
 def _select_ranks(
@@ -137,7 +199,9 @@ def _select_ranks(
     Each quantile needs the values at two ranks; the histogram says which bucket holds each rank
     and at which offset. A bucket's smallest and largest values are in the histogram; any other
     offset is read from the index on (value, time), in order, within that bucket's bounds: a
-    percent of the window's values at most, where `percentile_cont` sorts all of them.
+    percent of the window's values at most, where `percentile_cont` sorts all of them. The two
+    ranks of a quantile are neighbours: one read (LIMIT 2) fetches both, and every read of a
+    question goes in one statement.
     """
     ordered = in_order(buckets)
     n = sum(count for _, (count, _, _) in ordered)
@@ -147,7 +211,7 @@ def _select_ranks(
     positions = {q: q * (n - 1) for q in quantiles}
     ranks = sorted({r for p in positions.values() for r in (math.floor(p), math.ceil(p))})
     found: dict[int, float] = {}
-    reads: list[tuple[int, ColumnElement[Any]]] = []
+    wanted: dict[int, list[int]] = {}  # bucket index → the ranks to read from it
     for rank in ranks:
         index = bisect.bisect_right(starts, rank) - 1
         offset = rank - starts[index]
@@ -156,20 +220,39 @@ def _select_ranks(
             found[rank] = low
         elif offset == count - 1:
             found[rank] = high
-        else:  # bucket values are contiguous in value order: [low, high] holds no other
-            read = (
-                select(value)
+        else:
+            wanted.setdefault(index, []).append(rank)
+    reads: list[Any] = []
+    spans_of: list[tuple[int, int]] = []  # (first rank, how many) of each read
+    for index, needed in wanted.items():
+        _, low, high = ordered[index][1]
+        needed.sort()
+        first = needed[0]
+        while needed:  # neighbouring ranks in one read
+            run = [r for r in needed if r - first < 2]
+            needed = [r for r in needed if r - first >= 2]
+            size = run[-1] - first + 1
+            # bucket values are contiguous in value order: [low, high] holds no other
+            inner = (
+                select(value.label("x"))
                 .where(*where, value >= low, value <= high)
                 .order_by(value)
-                .limit(1)
-                .offset(offset)
-                .scalar_subquery()
+                .limit(size)
+                .offset(first - starts[index])
+                .subquery()
             )
-            reads.append((rank, read))
+            reads.append(select(literal(len(spans_of)).label("t"), inner.c.x))
+            spans_of.append((first, size))
+            if needed:
+                first = needed[0]
     if reads:
-        row = session.execute(select(*[read for _, read in reads])).one()
-        for (rank, _), x in zip(reads, row, strict=True):
-            found[rank] = float(x)
+        statement: Any = union_all(*reads) if len(reads) > 1 else reads[0]
+        values: dict[int, list[float]] = {}
+        for tag, x in session.execute(statement):
+            values.setdefault(int(tag), []).append(float(x))
+        for tag, (first, size) in enumerate(spans_of):
+            for step, x in enumerate(sorted(values.get(tag, []))[:size]):
+                found[first + step] = x
     out: dict[float, float | None] = {}
     for q, position in positions.items():
         below = math.floor(position)

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from query.plan import Scan, ScanResult
 from storage.aggregate.sql import (
     TABLES,
-    column,
     conditions,
     disjoint,
     expression,
     filter_conditions,
     group,
+    time_column,
     with_zero_counts,
 )
 
@@ -31,7 +31,7 @@ def measures(*, session: Session, scan: Scan) -> ScanResult:
     """The scan's measures for every window and group, from the records."""
     dialect = session.get_bind().dialect.name
     table = TABLES[scan.source]
-    time = column(table, scan.time_column)
+    time = time_column(session, scan)
     windows = list(scan.windows)
     measures = list(scan.measures)
     shared = [c for c in measures[0].where if all(c in m.where for m in measures[1:])]

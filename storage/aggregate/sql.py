@@ -26,6 +26,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from query.plan import (
     OTHER,
@@ -36,26 +38,19 @@ from query.plan import (
     Expr,
     Filter,
     Measure,
+    Scan,
     ScanResult,
     Source,
     Window,
 )
 from storage.alerts.tables import ALERTS
-from storage.models import COUNTERS, RESPONSES, TICKETS
+from storage.models import COLUMN_FILTERS, COUNTERS, RESPONSES, TICKETS, named_value
 
 TABLES: dict[str, Table] = {
     "responses": RESPONSES,
     "tickets": TICKETS,
     "counters": COUNTERS,
     "alerts": ALERTS,
-}
-
-#: Names that filter and group on a record's own column rather than on its attributes.
-COLUMN_FILTERS: dict[str, frozenset[str]] = {
-    "responses": frozenset({"survey", "customer_id", "source"}),
-    "tickets": frozenset({"channel", "team", "agent", "customer_id", "source"}),
-    "counters": frozenset({"name", "kind", "source"}),
-    "alerts": frozenset({"kind", "state", "channel_id", "claimed_by", "closed_by"}),
 }
 
 
@@ -134,12 +129,7 @@ def conditions(table: FromClause, conds: Sequence[Condition]) -> list[ColumnElem
 
 def dimension(source: Source | str, name: str) -> ColumnElement[Any]:
     """The value a filter or grouping reads: the record's own column, else its attribute."""
-    table = TABLES[source]
-    if name in COLUMN_FILTERS[source]:
-        own: ColumnElement[Any] = table.c[name]
-        return own
-    attribute: ColumnElement[Any] = table.c.attributes[name].as_string()
-    return attribute
+    return named_value(source, TABLES[source], name)
 
 
 def filter_on(value: ColumnElement[Any], f: Filter) -> ColumnElement[bool]:
@@ -178,11 +168,6 @@ def disjoint(windows: Sequence[Window]) -> bool:
     return all(a.end <= b.start for a, b in itertools.pairwise(ordered))
 
 
-def spans(value: ColumnElement[Any], between: Sequence[tuple[Any, Any]]) -> ColumnElement[bool]:
-    """SQL: the value lies in one of the half-open spans."""
-    return or_(*[and_(value >= a, value < b) for a, b in between])
-
-
 def with_zero_counts(result: ScanResult, windows: int, measures: Sequence[Measure]) -> ScanResult:
     """A count over no rows is 0, not missing (sums over no rows stay None)."""
     for slots in result.values():
@@ -214,3 +199,36 @@ def counter_exists(*, session: Session, name: str) -> bool:
     table = TABLES["counters"]
     stmt = select(table.c.id).where(table.c.name == name).limit(1)
     return session.execute(stmt).first() is not None
+
+
+#: SQLite reads attributes row by row: past this share of a table's time span, scanning the
+#: whole table in order beats visiting the rows one by one from the time index (measured at 1M
+#: responses: a year's two-attribute question 0.6 s by scan, 1.6 s by index).
+SCAN_SHARE = 0.25
+
+
+def time_column(session: Session, scan: Scan) -> ColumnElement[Any]:
+    """The time column a scan's windows are tested on.
+
+    On SQLite, a question that reads attributes (a filter or grouping on one) over windows
+    covering more than SCAN_SHARE of the records' span gets the column behind a unary `+`,
+    SQLite's way of keeping an index out of a term: the table is then read in order instead.
+    """
+    table = TABLES[scan.source]
+    time = column(table, scan.time_column)
+    if session.get_bind().dialect.name != "sqlite":
+        return time
+    names = [f.name for f in scan.filters] + ([scan.group_by] if scan.group_by else [])
+    if all(name in COLUMN_FILTERS[scan.source] for name in names):
+        return time
+    # two statements: SQLite answers a lone min() or max() from the index, not both at once
+    first = session.execute(select(func.min(time))).scalar_one()
+    if first is None:
+        return time
+    last = session.execute(select(func.max(time))).scalar_one()
+    start = min(w.start for w in scan.windows)
+    end = max(w.end for w in scan.windows)
+    span = (max(last, end) - min(first, start)).total_seconds()
+    if span <= 0 or (end - start).total_seconds() / span <= SCAN_SHARE:
+        return time
+    return UnaryExpression(time, operator=custom_op("+"), type_=time.type)

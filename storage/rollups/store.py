@@ -13,18 +13,25 @@ rollup cells read a few thousand rows. The rollups must never change an answer, 
 Refresh and writes cannot interleave: on SQLite one transaction writes at a time and the
 refresh's transaction starts with a write; on PostgreSQL writers hold a shared advisory lock
 for their transaction and the refresh takes it exclusively.
+
+Segment cells follow the same rules, per dimension: a day of a dimension's cells is marked with
+the dimension's name, every write unmarks the day for every dimension at once, and a dimension
+rolled up for the first time is built for the whole past by the next refreshes, a chunk of days
+at a time, while questions on it read the records.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    MetaData,
     String,
     Table,
     and_,
@@ -32,6 +39,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     type_coerce,
@@ -40,9 +48,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage.db import SessionFactory, session_scope
-from storage.models import RESPONSES, TICKETS
-from storage.rollups.tables import CELLS, CUBES, ROLLUP_DAYS, ROLLUP_HISTOGRAMS, Cube
+from storage.models import RESPONSES, TICKETS, named_value
+from storage.rollups.tables import (
+    BASE,
+    CELLS,
+    CUBES,
+    DIMENSION_LENGTH,
+    ROLLUP_DAYS,
+    ROLLUP_HISTOGRAMS,
+    ROLLUP_MONTH_HISTOGRAMS,
+    ROLLUP_SEGMENT_HISTOGRAMS,
+    SEGMENTS,
+    Cube,
+)
 from storage.sketch import histogram_columns
+from storage.types import UTCDateTime
 
 log = logging.getLogger("kpibot.rollups")
 
@@ -79,6 +99,37 @@ def day_start(value: datetime | date) -> datetime:
     if isinstance(value, datetime):
         value = value.astimezone(UTC).date()
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def month_start(day: datetime) -> datetime:
+    """The UTC midnight starting the month of a UTC day."""
+    return day.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_month(month: datetime) -> datetime:
+    """The UTC midnight starting the month after `month` (a month start)."""
+    return month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
+
+
+def months_in(
+    runs: Sequence[tuple[datetime, datetime]],
+) -> tuple[list[tuple[datetime, datetime]], list[tuple[datetime, datetime]]]:
+    """Runs of whole UTC days cut into the whole UTC months they hold and the days left over."""
+    months: list[tuple[datetime, datetime]] = []
+    rest: list[tuple[datetime, datetime]] = []
+    for a, b in runs:
+        cursor = a
+        while cursor < b:
+            first = month_start(cursor)
+            following = next_month(first)
+            if cursor == first and following <= b:
+                months.append((first, following))
+                cursor = following
+            else:
+                stop = min(following, b)
+                rest.append((cursor, stop))
+                cursor = stop
+    return months, rest
 
 
 def stored_day(value: Any) -> date | None:
@@ -127,7 +178,8 @@ def days_in(values: Iterable[Any]) -> set[date]:
 
 
 def invalidate(session: Session, table_name: str, days: Mapping[str, set[date]]) -> int:
-    """Unmark (and drop the cells of) the days a write touched; how many were rolled up."""
+    """Unmark (and drop the cells of) the days a write touched, for every dimension at once;
+    how many marks were dropped."""
     dropped = 0
     for cube in CUBES_OF_TABLE.get(table_name, ()):
         touched = days.get(cube.time_column)
@@ -144,11 +196,19 @@ def invalidate(session: Session, table_name: str, days: Mapping[str, set[date]])
             if not result.rowcount:  # type: ignore[attr-defined]
                 continue
             dropped += result.rowcount  # type: ignore[attr-defined]
-            cells = CELLS[cube.name]
-            session.execute(delete(cells).where(cells.c.day.in_(chunk)))
+            for cells in (CELLS[cube.name], SEGMENTS[cube.name]):
+                session.execute(delete(cells).where(cells.c.day.in_(chunk)))
+            for histograms in (ROLLUP_HISTOGRAMS, ROLLUP_SEGMENT_HISTOGRAMS):
+                session.execute(
+                    delete(histograms).where(
+                        histograms.c.cube == cube.name, histograms.c.day.in_(chunk)
+                    )
+                )
+            months = ROLLUP_MONTH_HISTOGRAMS
             session.execute(
-                delete(ROLLUP_HISTOGRAMS).where(
-                    ROLLUP_HISTOGRAMS.c.cube == cube.name, ROLLUP_HISTOGRAMS.c.day.in_(chunk)
+                delete(months).where(
+                    months.c.cube == cube.name,
+                    months.c.month.in_(sorted({month_start(d) for d in chunk})),
                 )
             )
     return dropped
@@ -157,10 +217,14 @@ def invalidate(session: Session, table_name: str, days: Mapping[str, set[date]])
 # --- readers ---------------------------------------------------------------------------------
 
 
-def marked_days(session: Session, cube: Cube, start: datetime, end: datetime) -> set[datetime]:
-    """The rolled-up days of a cube that start in `[start, end)`."""
+def marked_days(
+    session: Session, cube: Cube, start: datetime, end: datetime, dimension: str = BASE
+) -> set[datetime]:
+    """The rolled-up days of a cube (its own cells, or one dimension's segment cells) that start
+    in `[start, end)`."""
     stmt = select(ROLLUP_DAYS.c.day).where(
         ROLLUP_DAYS.c.cube == cube.name,
+        ROLLUP_DAYS.c.dimension == dimension,
         ROLLUP_DAYS.c.day >= day_start(start),
         ROLLUP_DAYS.c.day < end,
     )
@@ -193,35 +257,113 @@ def split(start: datetime, end: datetime, marked: set[datetime]) -> Split:
 
 @dataclass(frozen=True)
 class Built:
-    """What one refresh built."""
+    """What one refresh built: days of each cube's own cells, and of each (cube, dimension)'s
+    segment cells."""
 
     days: dict[str, int]
+    segments: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        """Days built over every cube."""
-        return sum(self.days.values())
+        """Days built over every cube and dimension."""
+        return sum(self.days.values()) + sum(self.segments.values())
 
 
-def refresh(sessions: SessionFactory, *, now: datetime) -> Built:
-    """Build the cells of every ended day that is not rolled up, cube by cube, in chunks."""
+#: The segment dimensions of each source, by source ("responses", "tickets").
+Dimensions = Mapping[str, Sequence[str]]
+
+
+def refresh(
+    sessions: SessionFactory, *, now: datetime, dimensions: Dimensions | None = None
+) -> Built:
+    """Build the cells of every ended day that is not rolled up, and the segment cells of each
+    dimension (`dimensions` by source; None: discovered from the data with
+    `discover_dimensions`), cube by cube, a chunk of days per transaction."""
     built: dict[str, int] = {}
+    segments: dict[tuple[str, str], int] = {}
     for cube in CUBES:
-        count = 0
-        while True:
-            with session_scope(sessions) as session:
-                days = _lock_and_find(session, cube, now)
-                if not days:
-                    break
-                chunk = days[:CHUNK_DAYS]
-                _build(session, cube, chunk, now)
-                count += len(chunk)
-        built[cube.name] = count
-        if count:
-            log.info("rolled up %d day(s) of %s", count, cube.name)
-    if sum(built.values()) >= ANALYZE_AFTER:
+        built[cube.name] = _refresh_cube(sessions, cube, now, (BASE,))[BASE]
+        names = _dimensions_of(sessions, cube.source, dimensions)
+        if names:  # after the cube's own cells: they serve most questions
+            for dimension, count in _refresh_cube(sessions, cube, now, names).items():
+                segments[(cube.name, dimension)] = count
+    done = Built(built, segments)
+    if done.total >= ANALYZE_AFTER:
         _analyze(sessions)
-    return Built(built)
+    return done
+
+
+def _refresh_cube(
+    sessions: SessionFactory, cube: Cube, now: datetime, dimensions: Sequence[str]
+) -> dict[str, int]:
+    """Build these dimensions' missing days of one cube, a chunk per transaction; how many
+    days of each were built."""
+    counts = dict.fromkeys(dimensions, 0)
+    while True:
+        with session_scope(sessions) as session:
+            pending = _lock_and_find(session, cube, now, dimensions)
+            union = sorted(set().union(*pending.values()))
+            if not union:
+                break
+            chunk = set(union[:CHUNK_DAYS])
+            todo = {d: sorted(chunk.intersection(days)) for d, days in pending.items()}
+            _build(session, cube, {d: days for d, days in todo.items() if days}, now)
+        for dimension, days in todo.items():
+            counts[dimension] += len(days)
+    for dimension, count in counts.items():
+        if count:
+            log.info("rolled up %d day(s) of %s %s", count, cube.name, dimension)
+    return counts
+
+
+def _dimensions_of(
+    sessions: SessionFactory, source: str, dimensions: Dimensions | None
+) -> list[str]:
+    if dimensions is not None:
+        return [d for d in dimensions.get(source, ()) if d and len(d) <= DIMENSION_LENGTH]
+    with session_scope(sessions) as session:
+        return discover_dimensions(session=session, source=source)
+
+
+#: A discovered dimension has at most this many distinct values among the newest records...
+DISCOVERY_VALUES = 50
+#: ...of this many.
+DISCOVERY_SAMPLE = 10_000
+#: Record columns that may be segment dimensions (the others are cube dimensions already, or
+#: identities such as customer ids).
+SEGMENT_COLUMNS = {"responses": (), "tickets": ("agent",)}
+
+
+def discover_dimensions(
+    *,
+    session: Session,
+    source: str,
+    sample: int = DISCOVERY_SAMPLE,
+    most_values: int = DISCOVERY_VALUES,
+) -> list[str]:
+    """The attributes (and segment columns) of a source worth segment cells: those that take at
+    most `most_values` distinct values among its newest `sample` records (plan, channel, region,
+    agent…; not ids), in name order."""
+    raw = RAW[source]
+    recent = select(raw).order_by(raw.c.id.desc()).limit(sample).subquery()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pairs = func.jsonb_each_text(recent.c.attributes).table_valued("key", "value")
+    else:
+        pairs = func.json_each(recent.c.attributes).table_valued("key", "value")
+    stmt = (
+        select(pairs.c.key)
+        .select_from(recent)
+        .join(pairs, literal(True))
+        .group_by(pairs.c.key)
+        .having(func.count(func.distinct(pairs.c.value)) <= most_values)
+    )
+    names = {str(name) for (name,) in session.execute(stmt)}
+    for column in SEGMENT_COLUMNS[source]:
+        distinct = select(func.count(func.distinct(recent.c[column]))).scalar_subquery()
+        if 0 < (session.execute(select(distinct)).scalar_one() or 0) <= most_values:
+            names.add(column)
+    return sorted(n for n in names if len(n) <= DIMENSION_LENGTH)
 
 
 def _analyze(sessions: SessionFactory) -> None:
@@ -231,7 +373,13 @@ def _analyze(sessions: SessionFactory) -> None:
     for empty and plans a year's histogram read as a sort on disk (PostgreSQL's autovacuum
     would catch up within minutes; the answers in between would be slow for nothing).
     """
-    names = [ROLLUP_DAYS.name, ROLLUP_HISTOGRAMS.name, *(cells.name for cells in CELLS.values())]
+    names = [
+        ROLLUP_DAYS.name,
+        ROLLUP_HISTOGRAMS.name,
+        ROLLUP_SEGMENT_HISTOGRAMS.name,
+        ROLLUP_MONTH_HISTOGRAMS.name,
+        *(cells.name for cells in (*CELLS.values(), *SEGMENTS.values())),
+    ]
     with session_scope(sessions) as session:
         for name in names:
             session.execute(text(f"ANALYZE {name}"))
@@ -245,25 +393,31 @@ def _lock_out_writers(session: Session) -> None:
         session.execute(update(ROLLUP_DAYS).where(literal(False)).values(cube=ROLLUP_DAYS.c.cube))
 
 
-def _lock_and_find(session: Session, cube: Cube, now: datetime) -> list[datetime]:
-    """Take the refresh's lock, then list the ended days of the cube that are not rolled up."""
+def _lock_and_find(
+    session: Session, cube: Cube, now: datetime, dimensions: Sequence[str]
+) -> dict[str, list[datetime]]:
+    """Take the refresh's lock, then list, for the cube's own cells (BASE) and each segment
+    dimension, the ended days that are not rolled up."""
     _lock_out_writers(session)
     raw = RAW[cube.source]
     earliest = session.execute(select(func.min(raw.c[cube.time_column]))).scalar_one()
     if earliest is None:
-        return []
+        return {}
     first_day = stored_day(earliest)
     assert first_day is not None
     first = day_start(first_day)
     today = day_start(now)
-    marked = marked_days(session, cube, first, today)
-    out = []
-    day = first
-    while day < today:
-        if day not in marked:
-            out.append(day)
-        day += DAY
-    return out
+    every = [first + DAY * i for i in range((today - first) // DAY)]
+    stmt = select(ROLLUP_DAYS.c.dimension, ROLLUP_DAYS.c.day).where(
+        ROLLUP_DAYS.c.cube == cube.name,
+        ROLLUP_DAYS.c.dimension.in_(list(dimensions)),
+        ROLLUP_DAYS.c.day >= first,
+        ROLLUP_DAYS.c.day < today,
+    )
+    marked: dict[str, set[datetime]] = {d: set() for d in dimensions}
+    for dimension, day in session.execute(stmt):
+        marked[dimension].add(day_start(day))
+    return {d: [day for day in every if day not in marked[d]] for d in dimensions}
 
 
 def _runs(days: Sequence[datetime]) -> list[tuple[datetime, datetime]]:
@@ -284,47 +438,199 @@ def _day_of(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.date_trunc("day", column, "UTC")
 
 
-def _build(session: Session, cube: Cube, days: Sequence[datetime], now: datetime) -> None:
+def spans(value: ColumnElement[Any], between: Sequence[tuple[Any, Any]]) -> ColumnElement[bool]:
+    """SQL: the value lies in one of the half-open spans."""
+    return or_(*[and_(value >= a, value < b) for a, b in between])
+
+
+def _stage(
+    session: Session, cube: Cube, days: Sequence[datetime], dimensions: Sequence[str]
+) -> Table:
+    """The records of these days, read once: each one's day, the cube's dimension and measured
+    columns, and its value for each segment dimension, in a temporary table the cells and
+    histograms of every dimension are then grouped from (a pass over the records per chunk,
+    not one per dimension and histogram)."""
     dialect = session.get_bind().dialect.name
     raw = RAW[cube.source]
-    cells = CELLS[cube.name]
     time = raw.c[cube.time_column]
-    day = _day_of(dialect, time)
-    dims = [raw.c[name] for name in cube.dim_names]
-    for start, end in _runs(days):
-        in_run = and_(time >= start, time < end)
-        session.execute(delete(cells).where(cells.c.day >= start, cells.c.day < end))
+    name = f"kpibot_stage_{cube.table_name}"
+    columns: list[Column[Any]] = [Column("day", UTCDateTime())]
+    columns += [Column(n, t) for n, t in cube.segment_dims]
+    measured = [v for v in cube.values if v not in cube.segment_dim_names]  # score is both
+    columns += [Column(v, raw.c[v].type) for v in measured]
+    columns += [Column(f"v{i}", String(255)) for i, _ in enumerate(dimensions)]
+    stage = Table(name, MetaData(), *columns, prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+    stage.create(session.connection())
+    rows = select(
+        _day_of(dialect, time),
+        *[raw.c[n] for n in cube.segment_dim_names],
+        *[raw.c[v] for v in measured],
+        *[named_value(cube.source, raw, d) for d in dimensions],
+    ).where(spans(time, _runs(days)))
+    session.execute(insert(stage).from_select([c.name for c in columns], rows))
+    return stage
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Where a build reads its rows: the records themselves (a cube's own cells), or their
+    staged copy (segment cells: one read for every dimension)."""
+
+    #: The UTC midnight of a row's day, in the cells' storage form.
+    day: ColumnElement[Any]
+    #: A cube dimension's or measured column's values.
+    column: Callable[[str], ColumnElement[Any]]
+    #: Whether a row lies in these runs of days.
+    within: Callable[[Sequence[tuple[datetime, datetime]]], ColumnElement[bool]]
+    #: A segment dimension's value (None for the records).
+    segment: Callable[[str], ColumnElement[Any]] | None = None
+
+
+def _build(
+    session: Session, cube: Cube, days: Mapping[str, Sequence[datetime]], now: datetime
+) -> None:
+    """Write the cells (and histograms) of these days, per dimension (BASE: the cube's own,
+    read from the records; else its segment cells, each row with the records' value for it,
+    grouped from one staged read of the records for every dimension), and mark them, in one
+    transaction."""
+    raw = RAW[cube.source]
+    time = raw.c[cube.time_column]
+    if BASE in days:
+        records = _Rows(
+            day=_day_of(session.get_bind().dialect.name, time),
+            column=lambda name: raw.c[name],
+            within=lambda runs: spans(time, runs),
+        )
+        _write(session, cube, records, BASE, days[BASE], now)
+    segments = [d for d in days if d != BASE]
+    if not segments:
+        return
+    stage = _stage(session, cube, sorted(set().union(*(days[d] for d in segments))), segments)
+    staged = _Rows(
+        day=stage.c.day,
+        column=lambda name: stage.c[name],
+        within=lambda runs: spans(stage.c.day, runs),
+        segment=lambda name: stage.c[f"v{segments.index(name)}"],
+    )
+    for dimension in segments:
+        _write(session, cube, staged, dimension, days[dimension], now)
+    if session.get_bind().dialect.name != "postgresql":  # PostgreSQL drops it at commit
+        stage.drop(session.connection())
+
+
+def _write(
+    session: Session,
+    cube: Cube,
+    rows: _Rows,
+    dimension: str,
+    chosen: Sequence[datetime],
+    now: datetime,
+) -> None:
+    """Replace one dimension's cells and histograms of these days and mark the days."""
+    segmented = rows.segment is not None
+    cells = SEGMENTS[cube.name] if segmented else CELLS[cube.name]
+    histograms = ROLLUP_SEGMENT_HISTOGRAMS if segmented else ROLLUP_HISTOGRAMS
+    runs = _runs(chosen)
+    in_cells = [spans(cells.c.day, runs)]
+    in_hists = [
+        histograms.c.cube == cube.name,
+        histograms.c.measure.in_(list(cube.histograms)),  # the index's second column
+        spans(histograms.c.day, runs),
+    ]
+    dim_names = cube.segment_dim_names if segmented else cube.dim_names
+    dims = [rows.column(name) for name in dim_names]
+    head: list[ColumnElement[Any]] = [rows.day]
+    head_names = ["day"]
+    keys: list[ColumnElement[Any]] = [rows.day, *dims]
+    labels: list[ColumnElement[Any]] = []
+    if rows.segment is not None:
+        value = rows.segment(dimension)
+        in_cells.append(cells.c.dimension == dimension)
+        in_hists.append(histograms.c.dimension == dimension)
+        head += [literal(dimension, String), value]
+        head_names += ["dimension", "value"]
+        keys.append(value)
+        labels = [literal(dimension, String), value]
+    session.execute(delete(cells).where(*in_cells))
+    session.execute(delete(histograms).where(*in_hists))
+    columns: list[ColumnElement[Any]] = [*head, *dims, func.count()]
+    names = [*head_names, *dim_names, "n"]
+    for measured in cube.values:
+        v = rows.column(measured)
+        columns += [func.count(v), func.sum(v), func.sum(v * v)]
+        names += [f"n_{measured}", f"s_{measured}", f"q_{measured}"]
+    in_days = rows.within(runs)
+    session.execute(
+        insert(cells).from_select(names, select(*columns).where(in_days).group_by(*keys))
+    )
+    hist_names = ["cube", "measure", *(["dimension", "value"] if segmented else [])]
+    hist_names += ["day", "bucket", "n", "low", "high"]
+    for measure in cube.histograms:
+        v = rows.column(measure)
+        stats = histogram_columns(v)
+        hist = (
+            select(literal(cube.name), literal(measure), *labels, rows.day, *stats)
+            .where(in_days, v.is_not(None))
+            .group_by(rows.day, *labels[1:], stats[0].element)
+        )
+        session.execute(insert(histograms).from_select(hist_names, hist))
+    session.execute(
+        insert(ROLLUP_DAYS),
+        [{"cube": cube.name, "dimension": dimension, "day": d, "built_at": now} for d in chosen],
+    )
+    if cube.histograms:
+        _roll_months(session, cube, dimension, chosen)
+
+
+def _roll_months(session: Session, cube: Cube, dimension: str, chosen: Sequence[datetime]) -> None:
+    """(Re)build the monthly histograms of the months whose every day is now rolled up, summed
+    from their daily ones, in the transaction that marked their last days."""
+    segmented = dimension != BASE
+    daily = ROLLUP_SEGMENT_HISTOGRAMS if segmented else ROLLUP_HISTOGRAMS
+    monthly = ROLLUP_MONTH_HISTOGRAMS
+    for month in sorted({month_start(d) for d in chosen}):
+        following = next_month(month)
+        marked = session.execute(
+            select(func.count()).where(
+                ROLLUP_DAYS.c.cube == cube.name,
+                ROLLUP_DAYS.c.dimension == dimension,
+                ROLLUP_DAYS.c.day >= month,
+                ROLLUP_DAYS.c.day < following,
+            )
+        ).scalar_one()
+        if marked < (following - month) // DAY:
+            continue
         session.execute(
-            delete(ROLLUP_HISTOGRAMS).where(
-                ROLLUP_HISTOGRAMS.c.cube == cube.name,
-                ROLLUP_HISTOGRAMS.c.day >= start,
-                ROLLUP_HISTOGRAMS.c.day < end,
+            delete(monthly).where(
+                monthly.c.cube == cube.name,
+                monthly.c.measure.in_(list(cube.histograms)),
+                monthly.c.dimension == dimension,
+                monthly.c.month == month,
             )
         )
-        columns: list[ColumnElement[Any]] = [day.label("day"), *dims, func.count().label("n")]
-        names = ["day", *cube.dim_names, "n"]
-        for value in cube.values:
-            v = raw.c[value]
-            columns += [func.count(v), func.sum(v), func.sum(v * v)]
-            names += [f"n_{value}", f"s_{value}", f"q_{value}"]
-        source = select(*columns).where(in_run).group_by(day, *dims)
-        session.execute(insert(cells).from_select(names, source))
-        for measure in cube.histograms:
-            v = raw.c[measure]
-            stats = histogram_columns(v)
-            hist = (
-                select(literal(cube.name), literal(measure), day, *stats)
-                .where(in_run, v.is_not(None))
-                .group_by(day, stats[0].element)
+        value = daily.c.value if segmented else literal(None, String)
+        where = [daily.c.cube == cube.name, daily.c.day >= month, daily.c.day < following]
+        groups = [daily.c.measure, daily.c.bucket]
+        if segmented:
+            where.append(daily.c.dimension == dimension)
+            groups.append(daily.c.value)
+        summed = (
+            select(
+                literal(cube.name, String),
+                daily.c.measure,
+                literal(dimension, String),
+                value,
+                literal(month, UTCDateTime()),
+                daily.c.bucket,
+                func.sum(daily.c.n),
+                func.min(daily.c.low),
+                func.max(daily.c.high),
             )
-            session.execute(
-                insert(ROLLUP_HISTOGRAMS).from_select(
-                    ["cube", "measure", "day", "bucket", "n", "low", "high"], hist
-                )
-            )
-    session.execute(
-        insert(ROLLUP_DAYS), [{"cube": cube.name, "day": d, "built_at": now} for d in days]
-    )
+            .where(*where)
+            .group_by(*groups)
+        )
+        names = ["cube", "measure", "dimension", "value", "month", "bucket", "n", "low", "high"]
+        session.execute(insert(monthly).from_select(names, summed))
 
 
 def forget(sessions: SessionFactory) -> None:
@@ -333,5 +639,7 @@ def forget(sessions: SessionFactory) -> None:
         _lock_out_writers(session)
         session.execute(delete(ROLLUP_DAYS))
         session.execute(delete(ROLLUP_HISTOGRAMS))
-        for cells in CELLS.values():
+        session.execute(delete(ROLLUP_SEGMENT_HISTOGRAMS))
+        session.execute(delete(ROLLUP_MONTH_HISTOGRAMS))
+        for cells in (*CELLS.values(), *SEGMENTS.values()):
             session.execute(delete(cells))
