@@ -114,7 +114,7 @@ _EN_ONLY = (_EN_STOP - _FR_STOP) | _words(
     """
 last past previous this month months week weeks day days hours year quarter today yesterday
 since monday tuesday wednesday thursday friday saturday sunday january february march april
-june july august september october november december by per each every excluding except
+june july august september october november december per each every excluding except
 without ago time response tickets
 """
 )
