@@ -204,38 +204,20 @@ def _parse_date(text: str, original: str) -> date:
         raise PeriodError(original, "bad_date") from exc
 
 
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
 # --- Periods as people write them: French and English words, all spelled one canonical way ----
 
 #: Words that only lead into a period: "in March", "le mois dernier", "over the last 30 days".
 FILLERS = frozenset(
-    [
-        "in",
-        "en",
-        "the",
-        "le",
-        "la",
-        "les",
-        "l",
-        "over",
-        "during",
-        "pendant",
-        "sur",
-        "for",
-        "pour",
-        "du",
-        "de",
-        "des",
-        "d",
-        "au",
-        "aux",
-        "a",
-        "within",
-        "of",
-        "on",
-        "cours",
-        "dans",
-        "this-period",
-    ]
+    _split(
+        """
+in en the le la les l over during pendant sur for pour du de des d au aux a within of on
+cours dans
+"""
+    )
 )
 MONTHS: dict[str, int] = {
     **{
@@ -300,136 +282,106 @@ NUMBER_WORDS: dict[str, str] = {
     for name in names.split()
 }
 UNITS: dict[str, str] = {
-    **dict.fromkeys(["h", "hr", "hrs", "hour", "hours", "heure", "heures"], "h"),
-    **dict.fromkeys(["d", "day", "days", "j", "jour", "jours"], "d"),
-    **dict.fromkeys(["w", "wk", "wks", "week", "weeks", "sem", "semaine", "semaines"], "w"),
-    **dict.fromkeys(["m", "month", "months", "mois"], "m"),
+    **dict.fromkeys(_split("h hr hrs hour hours heure heures"), "h"),
+    **dict.fromkeys(_split("d day days j jour jours"), "d"),
+    **dict.fromkeys(_split("w wk wks week weeks sem semaine semaines"), "w"),
+    **dict.fromkeys(_split("m month months mois"), "m"),
 }
 
 #: Fixed phrases, each with its canonical spelling (French and English, accents removed).
 PHRASES: dict[str, str] = {
-    **dict.fromkeys(
-        ["today", "aujourd-hui", "aujourdhui", "auj", "ce-jour", "so-far-today"], "today"
-    ),
+    **dict.fromkeys(_split("today aujourd-hui aujourdhui auj ce-jour so-far-today"), "today"),
     **dict.fromkeys(["yesterday", "hier"], "yesterday"),
     **dict.fromkeys(
-        [
-            "this-week",
-            "current-week",
-            "cette-semaine",
-            "semaine-en-cours",
-            "cette-semaine-ci",
-            "week-so-far",
-            "so-far-this-week",
-            "week-to-date",
-            "wtd",
-        ],
+        _split(
+            """
+this-week current-week cette-semaine semaine-en-cours cette-semaine-ci week-so-far
+so-far-this-week week-to-date wtd
+"""
+        ),
         "this-week",
     ),
     **dict.fromkeys(
-        [
-            "last-week",
-            "previous-week",
-            "prior-week",
-            "semaine-derniere",
-            "semaine-passee",
-            "semaine-precedente",
-        ],
+        _split(
+            """
+last-week previous-week prior-week semaine-derniere semaine-passee semaine-precedente
+"""
+        ),
         "last-week",
     ),
     **dict.fromkeys(
-        [
-            "this-month",
-            "current-month",
-            "ce-mois",
-            "ce-mois-ci",
-            "mois-en-cours",
-            "month-so-far",
-            "so-far-this-month",
-        ],
+        _split(
+            """
+this-month current-month ce-mois ce-mois-ci mois-en-cours month-so-far so-far-this-month
+"""
+        ),
         "this-month",
     ),
     **dict.fromkeys(
-        [
-            "mtd",
-            "month-to-date",
-            "depuis-le-debut-du-mois",
-            "since-the-start-of-the-month",
-            "since-the-beginning-of-the-month",
-        ],
+        _split(
+            """
+mtd month-to-date depuis-le-debut-du-mois since-the-start-of-the-month
+since-the-beginning-of-the-month
+"""
+        ),
         "mtd",
     ),
     **dict.fromkeys(
-        [
-            "last-month",
-            "previous-month",
-            "prior-month",
-            "mois-dernier",
-            "mois-passe",
-            "mois-precedent",
-        ],
+        _split(
+            """
+last-month previous-month prior-month mois-dernier mois-passe mois-precedent
+"""
+        ),
         "last-month",
     ),
     **dict.fromkeys(
-        [
-            "this-quarter",
-            "current-quarter",
-            "ce-trimestre",
-            "ce-trimestre-ci",
-            "trimestre-en-cours",
-        ],
+        _split(
+            """
+this-quarter current-quarter ce-trimestre ce-trimestre-ci trimestre-en-cours
+"""
+        ),
         "this-quarter",
     ),
     **dict.fromkeys(
-        [
-            "qtd",
-            "quarter-to-date",
-            "depuis-le-debut-du-trimestre",
-            "since-the-start-of-the-quarter",
-        ],
+        _split(
+            """
+qtd quarter-to-date depuis-le-debut-du-trimestre since-the-start-of-the-quarter
+"""
+        ),
         "qtd",
     ),
     **dict.fromkeys(
-        [
-            "last-quarter",
-            "previous-quarter",
-            "prior-quarter",
-            "trimestre-dernier",
-            "trimestre-passe",
-            "trimestre-precedent",
-            "dernier-trimestre",
-        ],
+        _split(
+            """
+last-quarter previous-quarter prior-quarter trimestre-dernier trimestre-passe
+trimestre-precedent dernier-trimestre
+"""
+        ),
         "last-quarter",
     ),
     **dict.fromkeys(
-        ["this-year", "current-year", "cette-annee", "annee-en-cours", "cette-annee-ci"],
+        _split("this-year current-year cette-annee annee-en-cours cette-annee-ci"),
         "this-year",
     ),
     **dict.fromkeys(
-        [
-            "ytd",
-            "year-to-date",
-            "depuis-le-debut-de-l-annee",
-            "depuis-le-debut-de-annee",
-            "since-the-start-of-the-year",
-            "since-the-beginning-of-the-year",
-        ],
+        _split(
+            """
+ytd year-to-date depuis-le-debut-de-l-annee depuis-le-debut-de-annee
+since-the-start-of-the-year since-the-beginning-of-the-year
+"""
+        ),
         "ytd",
     ),
     **dict.fromkeys(
-        [
-            "last-year",
-            "previous-year",
-            "prior-year",
-            "annee-derniere",
-            "annee-passee",
-            "annee-precedente",
-            "an-dernier",
-            "an-passe",
-        ],
+        _split(
+            """
+last-year previous-year prior-year annee-derniere annee-passee annee-precedente
+an-dernier an-passe
+"""
+        ),
         "last-year",
     ),
-    **dict.fromkeys(["past-day", "last-day", "past-24-hours", "derniere-journee"], "last-24h"),
+    **dict.fromkeys(_split("past-day last-day past-24-hours derniere-journee"), "last-24h"),
     **dict.fromkeys(["past-week", "derniere-semaine"], "last-7d"),
     **dict.fromkeys(["past-month", "dernier-mois"], "last-30d"),
     **dict.fromkeys(["past-quarter"], "last-90d"),

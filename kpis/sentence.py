@@ -64,7 +64,7 @@ doing tracking may have has had
 )
 _FR_STOP = _words(
     """
-le la les l un une des du de d au aux a et ou est sont etait c ce cet cette ces quel quelle
+le la les l un une des du de d au aux a et ou est sont etait c ce cet cette quel quelle
 quels quelles qu que quoi qui comment combien notre nos mon ma mes ton ta tes votre vos leur
 leurs son sa ses pour sur dans en avec chez s il elle on nous vous je j me m moi te t y
 donne donner donnez montre montrer montrez affiche afficher dis dire dites peux peut pouvez
@@ -472,7 +472,7 @@ def _interpret(
                 skip += 1
                 target = after(index + 1)
             if target is not None and target.kind in ("value", "filter"):
-                used.update(range(index + 1, skip + 1))
+                used.add(skip)  # the name before it, if any, is read with the value
                 _value(out, items, skip, target, negate=True, used=used, names=names)
             else:
                 out.unknown.append(item.text)
