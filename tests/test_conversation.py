@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from handlers.conversation.jobs import forget_now
 from handlers.deps import Deps
-from storage.conversation.tables import EventClaim, EventStatus
+from storage.conversation.tables import EVENT_CLAIMS, EventClaim, EventStatus
 from storage.db import session_scope
 from storage.ingest import upsert_responses, upsert_tickets
 from tests.fakeslack import Call
@@ -114,7 +114,9 @@ def blocks_of(call: Call) -> list[dict[str, Any]]:
 
 def claims(bot: Bot) -> list[EventClaim]:
     with session_scope(bot.deps.sessions) as session:
-        return list(session.scalars(select(EventClaim).order_by(EventClaim.claimed_at)))
+        table = EVENT_CLAIMS
+        rows = session.scalars(select(EventClaim).order_by(table.c.claimed_at, table.c.event_id))
+        return list(rows)
 
 
 def settled(bot: Bot, within: float = 10.0) -> list[EventClaim]:
@@ -212,7 +214,8 @@ def test_unclear_sentences_get_what_was_understood_and_the_closest_commands(
     assert closest in text
     assert "Value" not in text  # never a figure nobody asked for
     actions = [b for b in body["blocks"] if b["type"] == "actions"]
-    assert actions and all(len(b["elements"]) <= 5 for b in actions)
+    assert actions
+    assert all(len(b["elements"]) <= 5 for b in actions)
 
 
 def test_a_button_asks_the_closest_command(bot: Bot) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from kpis.periods import PeriodError, canonical_period, parse_period
 from kpis.question import Question, QuestionError, parse_question
-from kpis.sentence import Vocabulary, catalogue_phrases, language_of, read_sentence
+from kpis.sentence import Reading, Vocabulary, catalogue_phrases, language_of, read_sentence
 from query.plan import Filter
 
 NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)  # a Wednesday
@@ -114,8 +114,8 @@ FRENCH = [
 ]
 
 
-def read(text: str, vocabulary: Vocabulary = VOCABULARY, **options: object):  # type: ignore[no-untyped-def]
-    return read_sentence(text, vocabulary, now=NOW, tz="UTC", **options)  # type: ignore[arg-type]
+def read(text: str, vocabulary: Vocabulary = VOCABULARY, kpi: str | None = None) -> Reading:
+    return read_sentence(text, vocabulary, now=NOW, tz="UTC", kpi=kpi)
 
 
 def test_the_table_has_thirty_phrasings_in_each_language() -> None:
