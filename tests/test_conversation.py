@@ -186,6 +186,16 @@ def test_the_answer_speaks_the_questions_language(bot: Bot) -> None:
     assert french["text"].replace("\u00a0", " ").startswith("NPS last-month: +47 (n = 15)")
 
 
+@pytest.mark.parametrize("bot", [{"attribute_names": {"formule": "plan"}}], indirect=True)
+def test_a_team_s_own_attribute_names_are_read(bot: Bot) -> None:
+    canonical = bot.kpi("nps last-month plan=enterprise")
+    assert_same_answer(bot.kpi("nps last-month formule=enterprise"), canonical)
+    french = bot.kpi("nps de la formule enterprise le mois dernier")  # answered in French
+    assert "Compris : `/kpi nps last-month plan=enterprise`" in understood(french["blocks"])
+    assert french["text"].startswith("NPS last-month: +47 (n = 15)")
+    assert bot.kpi("nps par formule")["blocks"][0]["text"]["text"] == "NPS · last-30d · par plan"
+
+
 def test_partager_shares_like_share(bot: Bot) -> None:
     shared = bot.command("/kpi", "nps mois dernier partager", user_id="U0LEAD").json()
     assert shared["response_type"] == "in_channel"
