@@ -41,6 +41,7 @@ FEATURE_PACKAGES = (
     "handlers.digests",
     "handlers.alerts",
     "handlers.rollups",
+    "handlers.conversation",
 )
 
 

@@ -32,6 +32,24 @@ def _short_duration(value: object) -> object:
     return value
 
 
+_ATTRIBUTE = re.compile(r"^[^\W\d][\w.\-]*$")
+
+
+def _name_pairs(value: object) -> object:
+    """`canal=channel, offre=plan` (or a mapping) as {typed name: stored name}."""
+    if not isinstance(value, str):
+        return value
+    pairs: dict[str, str] = {}
+    for part in value.replace(";", ",").split(","):
+        if not part.strip():
+            continue
+        typed, sep, stored = (p.strip() for p in part.partition("="))
+        if not sep or not _ATTRIBUTE.match(typed) or not _ATTRIBUTE.match(stored):
+            raise ValueError(f"'{part.strip()}' is not name=attribute (e.g. canal=channel)")
+        pairs[typed] = stored
+    return pairs
+
+
 def _split_list(value: object) -> object:
     """Accept comma- or space-separated lists from the environment."""
     if isinstance(value, str):
@@ -88,6 +106,11 @@ class Settings(BaseSettings):
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=AliasChoices("KPIBOT_ADMINS", "admins")
     )
+    #: The attribute names people type (French words, a team's own) → the stored names.
+    attribute_names: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("KPIBOT_ATTRIBUTE_NAMES", "attribute_names"),
+    )
 
     alert_max_age: timedelta = Field(
         timedelta(hours=24), validation_alias=AliasChoices("KPIBOT_ALERT_MAX_AGE", "alert_max_age")
@@ -126,6 +149,11 @@ class Settings(BaseSettings):
                     "nor auto or none"
                 )
         return words
+
+    @field_validator("attribute_names", mode="before")
+    @classmethod
+    def _names(cls, value: object) -> object:
+        return _name_pairs(value)
 
     @field_validator("alert_max_age", "alert_remind_after", "digest_grace", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ BENCHMARKS = {
     "query": "bench.query",
     "segments": "bench.segments",
     "slack": "bench.slack_latency",
+    "words": "bench.words",
 }
 
 

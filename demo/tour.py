@@ -24,7 +24,11 @@ from storage.digests.tables import Cadence, DigestSubscription
 from storage.migrate import upgrade
 
 #: What the tour asks.
-QUESTIONS = ("/nps last-30d", "/kpi frt last-week by channel")
+QUESTIONS = (
+    "/nps last-30d",
+    "/kpi frt last-week by channel",
+    "/kpi quel est le NPS des clients enterprise le mois dernier par canal ?",
+)
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,41 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from settings import Settings
 from storage.db import SessionFactory
 
+T = TypeVar("T")
+
 
 def system_clock() -> datetime:
     """The current instant, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+@dataclass
+class Memo:
+    """One value computed on demand and kept for a while, shared by the threads of a process
+    (the words the data holds, which the sentence reader needs on every sentence)."""
+
+    _value: Any = None
+    _at: float = float("-inf")
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, compute: Callable[[], T], *, max_age: float) -> T:
+        """The kept value when younger than `max_age` seconds, else a freshly computed one."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._at < max_age:
+                kept: T = self._value
+                return kept
+        value = compute()
+        with self._lock:
+            self._value, self._at = value, now
+        return value
 
 
 @dataclass
@@ -36,3 +61,5 @@ class Deps:
     data_changed: threading.Event = field(default_factory=threading.Event)
     #: How Slack retries wait between attempts (tests record the waits instead of sleeping).
     slack_wait: Callable[[float], None] = time.sleep
+    #: The sentence reader's vocabulary (the catalogue's names and the values the data holds).
+    vocabulary: Memo = field(default_factory=Memo)

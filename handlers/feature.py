@@ -35,6 +35,13 @@ class Asked:
     words: CommandText
     caller: Caller
     commands: Commands
+    #: The asker's language when their words say it clearly, else KPIBOT_LANGUAGE.
+    language: str = ""
+
+    @property
+    def says(self) -> str:
+        """The language to answer in."""
+        return self.language or self.deps.settings.language
 
 
 #: A `/kpi` subcommand: the request in, the (ephemeral) message to show out.

@@ -74,6 +74,38 @@ _EN: dict[str, str] = {
     "bad_word": "{reason}: '{token}'",
     "unexpected_word": "{reason}: '{token}'",
     "did_you_mean_hint": " (did you mean {names}?)",
+    # --- plain words ------------------------------------------------------------------------
+    "understood_as": "🔎 Understood as `{command}`",
+    "read_as": " (“{typed}” read as “{read}”)",
+    "words_title": "I'm not sure what you are asking",
+    "words_nothing": "I found no question in that.",
+    "words_no_kpi": "Which KPI? I recognised none.",
+    "words_several_kpis": "That names several KPIs ({kpis}): one at a time, please.",
+    "words_several_periods": "That names several periods ({periods}): each answer already "
+    "compares its period with the one before.",
+    "words_ambiguous_value": "“{value}” is a value of several attributes ({attributes}): "
+    "which one?",
+    "words_same_attribute": "Several values of one attribute: kpibot filters on one value at a "
+    "time (`by {name}` compares them).",
+    "words_unknown_words": "I didn't understand {words}.",
+    "words_understood": "Understood",
+    "words_understood_nothing": "nothing I can answer yet",
+    "words_kpi": "KPI",
+    "words_closest": "Closest commands (click one, or copy it)",
+    "words_ask": "Ask",
+    "words_examples_title": "Ask in plain words",
+    "words_examples": "`/kpi what's our NPS for enterprise customers last month?`\n"
+    "`/kpi how many tickets yesterday by channel?`\n"
+    "`/kpi top 3 teams by csat last quarter`\n"
+    "`/nps last 30 days excluding email`",
+    "words_where": "Ask `@kpibot` the same in a channel (answered in the thread) or in a direct "
+    "message to kpibot (answered there, privately). French works too: `/kpi nps mois dernier "
+    "par canal`.",
+    "words_periods": "or in words: `last 30 days`, `past 90 days`, `this month`, `in March`, "
+    "`since Monday`",
+    "words_filters": "`excluding channel=email`, `top 3`",
+    "help_conversation": "`@kpibot` in a channel, or a direct message to kpibot, answers the "
+    "same questions in plain words.",
     # --- formatting ------------------------------------------------------------------------
     "better": "better",
     "worse": "worse",
@@ -331,6 +363,38 @@ _FR: dict[str, str] = {
     "bad_word": "« {token} » : {reason}",
     "unexpected_word": "mot inattendu « {token} »",
     "did_you_mean_hint": " (vouliez-vous dire {names} ?)",
+    # --- plain words ------------------------------------------------------------------------
+    "understood_as": "🔎 Compris : `{command}`",
+    "read_as": " (« {typed} » lu « {read} »)",
+    "words_title": "Je ne suis pas sûr de comprendre la question",
+    "words_nothing": "Je n'y ai trouvé aucune question.",
+    "words_no_kpi": "Quel KPI ? Je n'en ai reconnu aucun.",
+    "words_several_kpis": "Cela nomme plusieurs KPI ({kpis}) : un à la fois, s'il vous plaît.",
+    "words_several_periods": "Cela nomme plusieurs périodes ({periods}) : chaque réponse "
+    "compare déjà sa période à la précédente.",
+    "words_ambiguous_value": "« {value} » est une valeur de plusieurs attributs "
+    "({attributes}) : lequel ?",
+    "words_same_attribute": "Plusieurs valeurs d'un même attribut : kpibot filtre sur une "
+    "valeur à la fois (`par {name}` les compare).",
+    "words_unknown_words": "Je n'ai pas compris {words}.",
+    "words_understood": "Compris",
+    "words_understood_nothing": "rien à quoi je puisse répondre pour l'instant",
+    "words_kpi": "KPI",
+    "words_closest": "Commandes les plus proches (cliquez, ou copiez-en une)",
+    "words_ask": "Demander",
+    "words_examples_title": "Demandez avec vos mots",
+    "words_examples": "`/kpi quel est le NPS des clients enterprise le mois dernier par canal ?`\n"
+    "`/kpi combien de demandes hier par canal ?`\n"
+    "`/kpi dmr cette semaine sauf email`\n"
+    "`/nps 30 derniers jours`",
+    "words_where": "Demandez la même chose à `@kpibot` dans un canal (réponse dans le fil) ou "
+    "en message direct à kpibot (réponse là, en privé). L'anglais marche aussi : "
+    "`/kpi nps last month by channel`.",
+    "words_periods": "ou en mots : `30 derniers jours`, `mois dernier`, `cette semaine`, "
+    "`2026-T1`, `mars`, `depuis lundi`",
+    "words_filters": "`sauf canal=email`, `par canal`, `top 3`",
+    "help_conversation": "`@kpibot` dans un canal, ou un message direct à kpibot, répond aux "
+    "mêmes questions posées avec vos mots.",
     # --- formatting ------------------------------------------------------------------------
     "better": "mieux",
     "worse": "moins bien",
@@ -560,6 +624,9 @@ REASONS_FR: dict[str, str] = {
     "no_week": "{year} n'a pas de semaine ISO {week}",
     "range_order": "la plage se termine avant de commencer",
     "unknown_period": "période inconnue",
+    "since_future": "« depuis » demande un jour passé",
+    "negation_needs_filter": "« {word} » attend un filtre après lui, par ex. "
+    "« {word} canal=email »",
 }
 
 _MONTHS = {

@@ -106,7 +106,12 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="up",
         formula=TopBox("csat"),
         definition="% of answers in the top two boxes (4–5 on 1–5)",
-        aliases=("satisfaction", "taux-de-satisfaction"),
+        aliases=(
+            "satisfaction",
+            "taux-de-satisfaction",
+            "customer-satisfaction",
+            "satisfaction-client",
+        ),
     ),
     Kpi(
         key="csat-mean",
@@ -128,7 +133,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="up",
         formula=Mean("responses", "submitted_at", Expr("score"), (Cond("survey", "=", "ces"),)),
         definition="mean score on 1–7 'it was easy to…' (higher = easier)",
-        aliases=("effort", "score-d-effort"),
+        aliases=("effort", "score-d-effort", "customer-effort", "effort-client"),
     ),
     Kpi(
         key="ces-net",
@@ -173,7 +178,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction=None,
         formula=Count("tickets", _CREATED),
         definition="tickets created",
-        aliases=("volume", "demandes"),
+        aliases=("volume", "demandes", "ticket-volume", "nombre-de-demandes"),
     ),
     Kpi(
         key="frt",
@@ -184,7 +189,14 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="down",
         formula=Mean("tickets", _CREATED, Expr("first_response_seconds"), (), QUANTILES),
         definition="mean time to first response of tickets created (with median, p90)",
-        aliases=("dmr", "delai-moyen-de-reponse", "first-response-time"),
+        aliases=(
+            "dmr",
+            "delai-moyen-de-reponse",
+            "first-response-time",
+            "response-time",
+            "temps-de-reponse",
+            "delai-de-reponse",
+        ),
     ),
     Kpi(
         key="aht",
@@ -195,7 +207,13 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="down",
         formula=Mean("tickets", _RESOLVED, Expr("handle_seconds"), (), QUANTILES),
         definition="mean handle_seconds of tickets resolved",
-        aliases=("dmt", "duree-moyenne-de-traitement", "handle-time"),
+        aliases=(
+            "dmt",
+            "duree-moyenne-de-traitement",
+            "handle-time",
+            "temps-de-traitement",
+            "duree-de-traitement",
+        ),
     ),
     Kpi(
         key="resolution-time",
@@ -206,7 +224,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="down",
         formula=Mean("tickets", _RESOLVED, Expr("resolution_seconds"), (), QUANTILES),
         definition="mean time from creation to resolution of tickets resolved (with median, p90)",
-        aliases=("delai-de-resolution", "time-to-resolution"),
+        aliases=("delai-de-resolution", "time-to-resolution", "temps-de-resolution"),
     ),
     Kpi(
         key="fcr",
@@ -219,7 +237,12 @@ CATALOGUE: tuple[Kpi, ...] = (
             "tickets", _RESOLVED, (Cond("contacts", "=", 1), Cond("reopened", "=", False))
         ),
         definition="% of resolved tickets solved in one contact and not reopened",
-        aliases=("once-and-done", "resolution-premier-contact", "rpc"),
+        aliases=(
+            "once-and-done",
+            "resolution-premier-contact",
+            "rpc",
+            "first-call-resolution",
+        ),
     ),
     Kpi(
         key="reopen-rate",
@@ -230,7 +253,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="down",
         formula=Share("tickets", _RESOLVED, (Cond("reopened", "=", True),)),
         definition="% of resolved tickets reopened",
-        aliases=("taux-de-reouverture",),
+        aliases=("taux-de-reouverture", "reopens", "reouvertures"),
     ),
     Kpi(
         key="escalation-rate",
@@ -241,7 +264,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="down",
         formula=Share("tickets", _CREATED, (Cond("escalated", "=", True),)),
         definition="% of created tickets escalated",
-        aliases=("taux-d-escalade",),
+        aliases=("taux-d-escalade", "escalations", "escalades"),
     ),
     Kpi(
         key="backlog",
@@ -252,7 +275,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         direction="down",
         formula=Backlog(),
         definition="tickets created before the period's end and not resolved by then",
-        aliases=("stock", "en-attente"),
+        aliases=("stock", "en-attente", "open-tickets", "tickets-ouverts"),
     ),
     # Closing the loop with detractors (alerts raised in the period)
     Kpi(

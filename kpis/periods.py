@@ -8,6 +8,8 @@ same text gives the same window in a test, a digest or a slash command.
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,6 +55,7 @@ PERIOD_REASONS = {
     "no_week": "{year} has no ISO week {week}",
     "range_order": "the range ends before it starts",
     "unknown_period": "unknown period",
+    "since_future": "'since' needs a day before now",
 }
 
 
@@ -201,6 +204,363 @@ def _parse_date(text: str, original: str) -> date:
         raise PeriodError(original, "bad_date") from exc
 
 
+def _split(text: str) -> list[str]:
+    return text.split()
+
+
+# --- Periods as people write them: French and English words, all spelled one canonical way ----
+
+#: Words that only lead into a period: "in March", "le mois dernier", "over the last 30 days".
+FILLERS = frozenset(
+    _split(
+        """
+in en the le la les l over during pendant sur for pour du de des d au aux a within of on
+cours dans
+"""
+    )
+)
+MONTHS: dict[str, int] = {
+    **{
+        name: number
+        for number, names in enumerate(
+            (
+                "january jan janvier janv",
+                "february feb fevrier fevr fev",
+                "march mar mars",
+                "april apr avril avr",
+                "may mai",
+                "june jun juin",
+                "july jul juillet juil",
+                "august aug aout",
+                "september sep sept septembre",
+                "october oct octobre",
+                "november nov novembre",
+                "december dec decembre",
+            ),
+            start=1,
+        )
+        for name in names.split()
+    }
+}
+WEEKDAYS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (
+            "monday mon lundi",
+            "tuesday tue tues mardi",
+            "wednesday wed mercredi",
+            "thursday thu thur thurs jeudi",
+            "friday fri vendredi",
+            "saturday sat samedi",
+            "sunday sun dimanche",
+        )
+    )
+    for name in names.split()
+}
+#: Small numbers in words, read only before a unit ("last seven days", "sept derniers jours").
+NUMBER_WORDS: dict[str, str] = {
+    name: str(number)
+    for number, names in (
+        (1, "one un une"),
+        (2, "two deux"),
+        (3, "three trois"),
+        (4, "four quatre"),
+        (5, "five cinq"),
+        (6, "six"),
+        (7, "seven sept"),
+        (8, "eight huit"),
+        (9, "nine neuf"),
+        (10, "ten dix"),
+        (12, "twelve douze"),
+        (14, "fourteen quatorze"),
+        (15, "fifteen quinze"),
+        (20, "twenty vingt"),
+        (30, "thirty trente"),
+        (60, "sixty soixante"),
+        (90, "ninety"),
+    )
+    for name in names.split()
+}
+UNITS: dict[str, str] = {
+    **dict.fromkeys(_split("h hr hrs hour hours heure heures"), "h"),
+    **dict.fromkeys(_split("d day days j jour jours"), "d"),
+    **dict.fromkeys(_split("w wk wks week weeks sem semaine semaines"), "w"),
+    **dict.fromkeys(_split("m month months mois"), "m"),
+}
+
+#: Fixed phrases, each with its canonical spelling (French and English, accents removed).
+PHRASES: dict[str, str] = {
+    **dict.fromkeys(_split("today aujourd-hui aujourdhui auj ce-jour so-far-today"), "today"),
+    **dict.fromkeys(["yesterday", "hier"], "yesterday"),
+    **dict.fromkeys(
+        _split(
+            """
+this-week current-week cette-semaine semaine-en-cours cette-semaine-ci week-so-far
+so-far-this-week week-to-date wtd
+"""
+        ),
+        "this-week",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+last-week previous-week prior-week semaine-derniere semaine-passee semaine-precedente
+"""
+        ),
+        "last-week",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+this-month current-month ce-mois ce-mois-ci mois-en-cours month-so-far so-far-this-month
+"""
+        ),
+        "this-month",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+mtd month-to-date depuis-le-debut-du-mois since-the-start-of-the-month
+since-the-beginning-of-the-month
+"""
+        ),
+        "mtd",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+last-month previous-month prior-month mois-dernier mois-passe mois-precedent
+"""
+        ),
+        "last-month",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+this-quarter current-quarter ce-trimestre ce-trimestre-ci trimestre-en-cours
+"""
+        ),
+        "this-quarter",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+qtd quarter-to-date depuis-le-debut-du-trimestre since-the-start-of-the-quarter
+"""
+        ),
+        "qtd",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+last-quarter previous-quarter prior-quarter trimestre-dernier trimestre-passe
+trimestre-precedent dernier-trimestre
+"""
+        ),
+        "last-quarter",
+    ),
+    **dict.fromkeys(
+        _split("this-year current-year cette-annee annee-en-cours cette-annee-ci"),
+        "this-year",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+ytd year-to-date depuis-le-debut-de-l-annee depuis-le-debut-de-annee
+since-the-start-of-the-year since-the-beginning-of-the-year
+"""
+        ),
+        "ytd",
+    ),
+    **dict.fromkeys(
+        _split(
+            """
+last-year previous-year prior-year annee-derniere annee-passee annee-precedente
+an-dernier an-passe
+"""
+        ),
+        "last-year",
+    ),
+    **dict.fromkeys(_split("past-day last-day past-24-hours derniere-journee"), "last-24h"),
+    **dict.fromkeys(["past-week", "derniere-semaine"], "last-7d"),
+    **dict.fromkeys(["past-month", "dernier-mois"], "last-30d"),
+    **dict.fromkeys(["past-quarter"], "last-90d"),
+    **dict.fromkeys(["past-year", "derniere-annee"], "last-365d"),
+}
+#: Phrases that name a day relative to today (days back).
+DAYS_BACK: dict[str, int] = {"avant-hier": 2, "day-before-yesterday": 2}
+#: "since …" words that name the start of the current unit.
+_SINCE_UNITS = {
+    "le-debut-de-la-semaine": "this-week",
+    "the-start-of-the-week": "this-week",
+    "the-beginning-of-the-week": "this-week",
+}
+
+_UNIT = "|".join(sorted(UNITS, key=len, reverse=True))
+_RECENT = "(?:last|past|previous|prior|trailing|rolling|the-last|the-past)"
+_LATEST = "(?:derniers|dernieres|dernier|derniere)"
+_ROLLING_FORMS = (
+    re.compile(rf"^{_RECENT}-(\d{{1,4}})-?({_UNIT})$"),
+    re.compile(rf"^(\d{{1,4}})-?({_UNIT})$"),
+    re.compile(rf"^(\d{{1,4}})-{_LATEST}-({_UNIT})$"),
+    re.compile(rf"^{_LATEST}-(\d{{1,4}})-({_UNIT})$"),
+    re.compile(
+        rf"^(\d{{1,4}})-({_UNIT})-(?:glissants?|glissantes?|passes?|passees?|ecoules?|ecoulees?)$"
+    ),
+)
+_MONTH_NAME = "|".join(sorted(MONTHS, key=len, reverse=True))
+_NAMED_MONTH = re.compile(rf"^(?:mois-d(?:e)?-|month-of-)?({_MONTH_NAME})(?:-(\d{{4}}))?$")
+_YEAR_MONTH = re.compile(rf"^(\d{{4}})-({_MONTH_NAME})$")
+_QUARTER_FORMS = (
+    re.compile(r"^(\d{4})-?[qt]([1-4])$"),
+    re.compile(r"^[qt]([1-4])-?(\d{4})$"),
+)
+_BARE_QUARTER = re.compile(r"^[qt]([1-4])$")
+_NTH_QUARTER = re.compile(
+    r"^([1-4])(?:er|re|e|eme|st|nd|rd|th)?-(?:trimestre|quarter)(?:-(\d{4}))?$"
+)
+_SINCE_WORD = re.compile(r"^(?:since|depuis)-(.+)$")
+_SINCE = re.compile(r"^since-(\d{4}-\d{2}-\d{2})$")
+_CANONICAL = (_ROLLING, _MONTH, _QUARTER, _WEEK, _DAY, _RANGE, _YEAR, _SINCE)
+
+#: A spelling: the canonical text, or how to get it from the local date of today.
+Spelling = str | Callable[[date], str]
+
+#: Words a period can start with (a quick refusal of the spans a sentence reader tries).
+_STARTS = frozenset(
+    {key.split("-")[0] for key in (*PHRASES, *DAYS_BACK)}
+    | set(MONTHS)
+    | set(NUMBER_WORDS)
+    | {"last", "past", "previous", "prior", "trailing", "rolling", "since", "depuis"}
+    | {"derniers", "dernieres", "dernier", "derniere", "mois", "month", "this"}
+    | {f"{letter}{n}" for letter in "qt" for n in range(1, 5)}
+)
+#: Every word that takes part in a period phrase (so a reader does not take one for a typo).
+PERIOD_WORDS = frozenset(
+    {part for key in (*PHRASES, *DAYS_BACK, *_SINCE_UNITS) for part in key.split("-")}
+    | set(MONTHS)
+    | set(WEEKDAYS)
+    | set(UNITS)
+    | set(NUMBER_WORDS)
+    | _STARTS
+    | {"glissants", "glissantes", "passes", "passees", "ecoules", "ecoulees", "trimestre"}
+    | {"quarter", "er", "eme", "st", "nd", "rd", "th"}
+)
+
+
+def plain(text: str) -> str:
+    """A period text as the grammar compares it: lower case, no accents, words joined by
+    hyphens (`Le mois dernier` → `le-mois-dernier`, `aujourd'hui` → `aujourd-hui`)."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    out = "".join(c for c in decomposed if not unicodedata.combining(c))
+    for mark in (" ", "_", "'", "’", "`", "\t", "\n"):
+        out = out.replace(mark, "-")
+    return re.sub(r"-{2,}", "-", out).strip("-")
+
+
+def _last_started(unit: str, number: int) -> Callable[[date], str]:
+    """The latest month (or quarter) `number` that has started by today: `mars` in November
+    2026 is 2026-03, `décembre` is 2025-12."""
+
+    def resolve(today: date) -> str:
+        current = today.month if unit == "month" else (today.month - 1) // 3 + 1
+        year = today.year if number <= current else today.year - 1
+        return f"{year}-{number:02d}" if unit == "month" else f"{year}-Q{number}"
+
+    return resolve
+
+
+def _since_spelling(rest: str) -> Spelling | None:
+    """What follows "since"/"depuis": a weekday, a month, a day, yesterday, a unit's start."""
+    parts = rest.split("-")
+    while len(parts) > 1 and parts[0] in FILLERS:
+        parts = parts[1:]
+    rest = "-".join(parts)
+    if rest in _SINCE_UNITS:
+        return _SINCE_UNITS[rest]
+    if rest in WEEKDAYS:
+        weekday = WEEKDAYS[rest]
+        return lambda today: f"since-{today - timedelta(days=(today.weekday() - weekday) % 7)}"
+    if rest in ("yesterday", "hier"):
+        return lambda today: f"since-{today - timedelta(days=1)}"
+    if rest in ("today", "aujourd-hui", "aujourdhui"):
+        return "today"
+    if _DAY.match(rest):
+        return f"since-{rest}"
+    found = spelling(rest)
+    if isinstance(found, str) and _MONTH.match(found):
+        return f"since-{found}-01"
+    if callable(found) and _NAMED_MONTH.match(rest):
+        month = found
+        return lambda today: f"since-{month(today)}-01"
+    return None
+
+
+def spelling(text: str) -> Spelling | None:
+    """How a period is written canonically, or None when `text` is not a period.
+
+    Accepts the canonical forms (`last-30d`, `2026-Q1`…), French (`mois-dernier`,
+    `30-derniers-jours`, `7j`, `2026-T1`, `mars-2026`, `cette-annee`) and English words
+    (`last 30 days`, `past 90 days`, `this month`, `in March`, `since Monday`), accents and
+    leading fillers ("le", "in", "over the") optional. Forms that depend on today (a month
+    without a year, "since Monday") come back as a function of the local date.
+    """
+    key = plain(text)
+    parts = key.split("-")
+    while len(parts) > 1 and parts[0] in FILLERS:
+        parts = parts[1:]
+    if not parts or not parts[0] or (parts[0] not in _STARTS and not parts[0][0].isdigit()):
+        return None
+    if any(p in UNITS for p in parts):
+        parts = [NUMBER_WORDS.get(p, p) for p in parts]
+    key = "-".join(parts)
+    if match := _QUARTER.match(key):
+        return f"{match[1]}-Q{match[2]}"
+    if match := _WEEK.match(key):
+        return f"{match[1]}-W{match[2]}"
+    if key in CALENDAR_WORDS or any(form.match(key) for form in _CANONICAL):
+        return key
+    if key in PHRASES:
+        return PHRASES[key]
+    if key in DAYS_BACK:
+        back = DAYS_BACK[key]
+        return lambda today: (today - timedelta(days=back)).isoformat()
+    for form in _ROLLING_FORMS:
+        if match := form.match(key):
+            return f"last-{int(match[1])}{UNITS[match[2]]}"
+    if match := _NAMED_MONTH.match(key):
+        month = MONTHS[match[1]]
+        if match[2]:
+            return f"{match[2]}-{month:02d}"
+        return _last_started("month", month)
+    if match := _YEAR_MONTH.match(key):
+        return f"{match[1]}-{MONTHS[match[2]]:02d}"
+    for number, form in enumerate(_QUARTER_FORMS):
+        if match := form.match(key):
+            year, quarter = (match[1], match[2]) if number == 0 else (match[2], match[1])
+            return f"{year}-Q{quarter}"
+    if match := _BARE_QUARTER.match(key):
+        return _last_started("quarter", int(match[1]))
+    if match := _NTH_QUARTER.match(key):
+        if match[2]:
+            return f"{match[2]}-Q{match[1]}"
+        return _last_started("quarter", int(match[1]))
+    if match := _SINCE_WORD.match(key):
+        return _since_spelling(match[1])
+    return None
+
+
+def canonical_period(text: str, *, now: datetime, tz: str | ZoneInfo = "UTC") -> str | None:
+    """The canonical spelling of a period at `now` in `tz` (`mars` → `2026-03`,
+    `30 derniers jours` → `last-30d`, `since Monday` → `since-2026-11-16`); None when `text`
+    is not a period. The range is not checked here: `parse_period` does."""
+    found = spelling(text)
+    if found is None or isinstance(found, str):
+        return found
+    zone = tz if isinstance(tz, ZoneInfo) else timezone(tz)
+    return found(now.astimezone(zone).date())
+
+
 #: The years a period (and the period before it) may cover. Python's dates end at year 9999 and
 #: some arithmetic overflows long before; no CX data is older than 1900. A day of slack on each
 #: side lets every timezone's local midnights through.
@@ -233,9 +593,11 @@ def parse_period(text: str | None, *, now: datetime, tz: str | ZoneInfo = "UTC")
 
 def _resolve(raw: str, now: datetime, zone: ZoneInfo) -> Period:
     """The period `raw` names at `now` in `zone` (no range check)."""
-    key = raw.lower()
     local_now = now.astimezone(zone)
     today = local_now.date()
+    found = spelling(raw)
+    key = raw.lower() if found is None else found if isinstance(found, str) else found(today)
+    key = key.lower()
     name = str(zone.key)
 
     def made(label: str, windows: tuple[Window, Window], to_date: bool = False) -> Period:
@@ -289,6 +651,14 @@ def _resolve(raw: str, now: datetime, zone: ZoneInfo) -> Period:
         return made(key, _calendar("day", _parse_date(key, raw), zone))
     if match := _YEAR.match(key):
         return made(key, _calendar("year", date(int(match[1]), 1, 1), zone))
+    if match := _SINCE.match(key):
+        start = _local(_parse_date(match[1], raw), zone)
+        if start > LATEST:
+            raise PeriodError(raw, "out_of_range", first=FIRST_YEAR, last=LAST_YEAR)
+        end = now.astimezone(UTC)
+        if start >= end:
+            raise PeriodError(raw, "since_future")
+        return made(key, (Window(start, end), Window(start - (end - start), start)), True)
     raise PeriodError(raw, "unknown_period")
 
 
@@ -300,4 +670,5 @@ def looks_like_period(token: str) -> bool:
         or key.startswith("last-")
         or key.startswith("this-")
         or re.match(r"^\d{4}(-|$)", key)
+        or spelling(token) is not None
     )

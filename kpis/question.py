@@ -1,20 +1,49 @@
-"""Reading a question: `nps last-30d plan=enterprise channel!=email by channel top=5`."""
+"""Reading a question: `nps last-30d plan=enterprise channel!=email by channel top=5`.
+
+The same grammar in French: `nps mois-dernier offre=enterprise sauf canal=email par canal`.
+Periods may be written in words (`le mois dernier`, `last 30 days`: `kpis.periods.spelling`),
+`par`/`per` group like `by`, `sauf`/`hors`/`excluding` negate the filter that follows, `top 3`
+is `top=3`, and attribute names people say in French map to the stored ones (`ATTRIBUTE_NAMES`,
+which a team's own names extend).
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from kpis.periods import looks_like_period
+from kpis.periods import looks_like_period, spelling
 from query.plan import Filter
 
 DEFAULT_TOP = 10
 _TOKEN = re.compile(r'[^\s"=!:]+(?:!?[=:])"[^"]*"|"[^"]*"|\S+')
-_FILTER = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\-]*)(!=|=|!:|:)(.+)$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+_FILTER = re.compile(r"^([^\W\d][\w.\-]*)(!=|=|!:|:)(.+)$")
+_NAME = re.compile(r"^[^\W\d][\w.\-]*$")
+_TOP = re.compile(r"^top-?(\d+)$")
 USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N]"
+
+#: Words that group like `by`.
+BY_WORDS = frozenset({"by", "par", "per"})
+#: Words that negate the filter after them (`sauf canal=email` is `channel!=email`).
+NOT_WORDS = frozenset({"sauf", "hors", "excluding", "except", "without", "sans", "excl", "not"})
+#: Attribute names people say in French, to the names kpibot stores (accent-free, lower case).
+#: A team adds its own (`KPIBOT_ATTRIBUTE_NAMES`); a name that maps to itself turns one off.
+ATTRIBUTE_NAMES: Mapping[str, str] = {
+    "canal": "channel",
+    "canaux": "channel",
+    "equipe": "team",
+    "equipes": "team",
+    "offre": "plan",
+    "offres": "plan",
+    "conseiller": "agent",
+    "conseillers": "agent",
+    "enquete": "survey",
+    "enquetes": "survey",
+}
+#: The longest period phrase, in words (`au cours des 30 derniers jours`).
+_LONGEST_PERIOD = 7
 
 
 #: Why a question is refused, by code: the engine's own (English) words. The handlers say the
@@ -30,6 +59,7 @@ QUESTION_REASONS = {
     "bad_filter": "a filter is name=value or name!=value",
     "bad_api_filter": "a filter is name:value or name!:value",
     "control_character": "a question cannot hold control characters",
+    "negation_needs_filter": "'{word}' needs a filter after it, e.g. '{word} channel=email'",
 }
 
 
@@ -64,6 +94,36 @@ class Question:
     filters: tuple[Filter, ...] = ()
     group_by: str | None = None
     top: int = DEFAULT_TOP
+
+    @property
+    def text(self) -> str:
+        """The question in the canonical grammar: `nps last-month plan=enterprise by channel`."""
+        words = [self.kpi]
+        if self.period:
+            words.append(self.period)
+        words += [_typed(f) for f in self.filters]
+        if self.group_by:
+            words.append(f"by {self.group_by}")
+        if self.top != DEFAULT_TOP:
+            words.append(f"top={self.top}")
+        return " ".join(words)
+
+
+def _typed(f: Filter) -> str:
+    """A filter as the grammar reads it back (values with spaces in quotes)."""
+    value = f'"{f.value}"' if any(c.isspace() for c in f.value) else f.value
+    return f"{f.name}{'!=' if f.negate else '='}{value}"
+
+
+def fold(word: str) -> str:
+    """Lower case without accents (`Équipe` → `equipe`): how names and words are compared."""
+    decomposed = unicodedata.normalize("NFKD", word.strip().lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def stored_name(name: str, names: Mapping[str, str] = ATTRIBUTE_NAMES) -> str:
+    """The stored attribute a typed name means (`canal` → `channel`); itself when unmapped."""
+    return names.get(fold(name), name)
 
 
 def filter_of(word: str) -> Filter | None:
@@ -103,12 +163,35 @@ def _control_character(text: str) -> str | None:
     return None
 
 
-def parse_question(text: str, *, kpi: str | None = None) -> Question:
-    """Read a question; `kpi` is given when the command names it (`/nps …`)."""
+def join_periods(words: Sequence[str]) -> list[str]:
+    """Words with each period phrase joined into one (`le mois dernier` → `le-mois-dernier`,
+    `last 30 days` → `last-30-days`), the longest phrase first."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + _LONGEST_PERIOD), i + 1, -1):
+            span = words[i:j]
+            if any("=" in w or ":" in w for w in span):
+                continue
+            if spelling(" ".join(span)) is not None:
+                out.append("-".join(span))
+                i = j
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def parse_question(
+    text: str, *, kpi: str | None = None, names: Mapping[str, str] = ATTRIBUTE_NAMES
+) -> Question:
+    """Read a question; `kpi` is given when the command names it (`/nps …`); `names` maps the
+    attribute names people type to the stored ones."""
     bad = _control_character(text) or (kpi and _control_character(kpi))
     if bad:
         raise QuestionError(bad.encode("unicode_escape").decode()[:64], "control_character")
-    words = tokens(text)
+    words = join_periods(tokens(text))
     period: str | None = None
     filters: list[Filter] = []
     group_by: str | None = None
@@ -117,14 +200,27 @@ def parse_question(text: str, *, kpi: str | None = None) -> Question:
     while i < len(words):
         word = words[i]
         lower = word.lower()
-        if lower == "by":
+        if lower in BY_WORDS:
             if i + 1 >= len(words):
                 raise QuestionError(word, "by_needs_attribute")
-            group_by = _name(words[i + 1])
+            group_by = stored_name(_name(words[i + 1]), names)
             i += 2
             continue
+        if lower in NOT_WORDS:
+            found = filter_of(words[i + 1]) if i + 1 < len(words) else None
+            if found is None:
+                raise QuestionError(word, "negation_needs_filter", word=lower)
+            name = stored_name(found.name, names)
+            filters.append(Filter(name, found.value, negate=not found.negate))
+            i += 2
+            continue
+        if lower == "top" and i + 1 < len(words) and words[i + 1].isdigit():
+            word, lower = f"top={words[i + 1]}", f"top={words[i + 1]}"
+            i += 1
+        elif match := _TOP.match(lower):
+            word = lower = f"top={match[1]}"
         if lower.startswith("by="):
-            group_by = _name(word[3:])
+            group_by = stored_name(_name(word[3:]), names)
         elif lower.startswith("top="):
             try:
                 top = int(word[4:])
@@ -133,7 +229,7 @@ def parse_question(text: str, *, kpi: str | None = None) -> Question:
             if not 1 <= top <= 50:
                 raise QuestionError(word, "top_range")
         elif found := filter_of(word):
-            filters.append(found)
+            filters.append(Filter(stored_name(found.name, names), found.value, found.negate))
         elif kpi is None and not looks_like_period(word):
             kpi = word
         elif looks_like_period(word):

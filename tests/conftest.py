@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 
 # Importing the table modules registers their tables on SQLModel.metadata.
 import storage.alerts.tables
+import storage.conversation.tables
 import storage.digests.tables
 import storage.models
 import storage.rollups.tables  # noqa: F401

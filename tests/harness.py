@@ -5,6 +5,8 @@ instead of sleeping."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,9 +23,9 @@ from handlers.slack.posting import once_client
 from settings import Settings
 from storage.alerts.tables import Alert, AlertStatus
 from storage.db import session_scope
-from tests.fakeslack import FakeSlack, fake_slack
+from tests.fakeslack import Call, FakeSlack, fake_slack
 from tests.server import serve_app
-from tests.slack_requests import command_body, interaction_body, signed
+from tests.slack_requests import command_body, event_callback, interaction_body, signed
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "ingest-token"
@@ -85,6 +87,38 @@ class Bot:
         return httpx.post(
             f"{self.url}/slack/events", content=body, headers=signed(SECRET, body), timeout=15
         )
+
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str,
+        retry: int | None = None,
+        secret: str = SECRET,
+        **envelope: Any,
+    ) -> httpx.Response:
+        """An Events API event in its `event_callback` envelope, signed as Slack signs it;
+        `retry` adds the headers of Slack's re-sends (X-Slack-Retry-Num, -Reason)."""
+        body = json.dumps(event_callback(event, event_id=event_id, **envelope))
+        headers = {**signed(secret, body), "Content-Type": "application/json"}
+        if retry is not None:
+            headers["X-Slack-Retry-Num"] = str(retry)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        return httpx.post(f"{self.url}/slack/events", content=body, headers=headers, timeout=15)
+
+    def answers(self, count: int = 1, *, within: float = 10.0) -> list[Call]:
+        """The messages the bot posted (chat.postMessage and chat.postEphemeral), once there are
+        `count` of them (answers to events are posted from the bot's pool, after the ack)."""
+        deadline = time.monotonic() + within
+        while True:
+            posts = [
+                c
+                for c in self.slack.calls
+                if c.method in ("chat.postMessage", "chat.postEphemeral")
+            ]
+            if len(posts) >= count or time.monotonic() > deadline:
+                return posts
+            time.sleep(0.02)
 
     def ingest(self, rows: list[dict[str, Any]], kind: str = "responses") -> dict[str, Any]:
         """Records through the HTTP API (the token is right); its answer."""

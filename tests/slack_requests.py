@@ -41,6 +41,69 @@ def command_body(command: str, text: str, **fields: Any) -> str:
     return urlencode(form)
 
 
+def event_callback(
+    event: dict[str, Any],
+    *,
+    event_id: str,
+    team_id: str = "T0KPIBOT",
+    enterprise_id: str | None = None,
+    event_time: int | None = None,
+) -> dict[str, Any]:
+    """An Events API request body: the `event_callback` envelope Slack documents around one
+    event (`authorizations` names the installation, the bot user UBOT of the fake)."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "enterprise_id": enterprise_id,
+        "api_app_id": "A0KPIBOT",
+        "event": event,
+        "type": "event_callback",
+        "authorizations": [
+            {
+                "enterprise_id": enterprise_id,
+                "team_id": team_id,
+                "user_id": "UBOT",
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "event_context": f"EC{event_id}",
+        "event_id": event_id,
+        "event_time": int(time.time()) if event_time is None else event_time,
+    }
+
+
+def mention_event(
+    text: str, *, user: str, ts: str, channel: str = "C0SUPPORT", **extra: Any
+) -> dict[str, Any]:
+    """An `app_mention` event: a message in a channel that mentions kpibot (<@UBOT>)."""
+    return {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@UBOT> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        **extra,
+    }
+
+
+def direct_event(
+    text: str, *, user: str, ts: str, channel: str = "D0LEAD", **extra: Any
+) -> dict[str, Any]:
+    """A `message.im` event: a message in a direct conversation with kpibot."""
+    return {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "channel_type": "im",
+        **extra,
+    }
+
+
 def interaction_body(payload: dict[str, Any]) -> str:
     """An interactivity request (block_actions, view_submission) as Slack posts it."""
     import json

@@ -1,4 +1,5 @@
-"""The app manifest declares exactly the commands the bot listens to, escaped."""
+"""The app manifest declares exactly the commands and events the bot listens to, escaped, with
+the scopes they need."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from bot import features
 from handlers.answers.commands import COMMANDS
-from handlers.answers.home import EVENTS
 
 MANIFEST = Path(__file__).parents[1] / "slack" / "manifest.yml"
 
@@ -22,4 +23,16 @@ def test_manifest_commands_match_the_listeners() -> None:
     assert {"commands", "chat:write", "users:read", "usergroups:read", "files:write"} <= scopes
     assert manifest["settings"]["interactivity"]["request_url"].endswith("/slack/events")
     assert manifest["settings"]["event_subscriptions"]["request_url"].endswith("/slack/events")
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == list(EVENTS)
+    events = [event for feature in features() for event in feature.events]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == events
+
+
+def test_mentions_and_direct_messages_have_their_scopes_and_the_messages_tab() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"app_mention", "message.im"} <= events
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mentions:read", "im:history", "chat:write"} <= scopes
+    home = manifest["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is False

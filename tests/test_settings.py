@@ -52,3 +52,13 @@ def test_bad_values_are_refused_with_the_variable_named(
     result = CliRunner().invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 1
     assert "KPIBOT_TIMEZONE" in result.output
+
+
+def test_a_team_names_its_attributes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KPIBOT_ATTRIBUTE_NAMES", "formule=plan, marque=brand,canal=canal")
+    assert Settings().attribute_names == {"formule": "plan", "marque": "brand", "canal": "canal"}
+    for bad in ("formule", "formule=", "=plan", "two words=plan"):
+        monkeypatch.setenv("KPIBOT_ATTRIBUTE_NAMES", bad)
+        with pytest.raises(ValidationError, match="is not name=attribute"):
+            Settings()

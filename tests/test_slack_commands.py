@@ -102,7 +102,8 @@ def test_nps_answers_in_the_acknowledgement(bot: Bot) -> None:
         ("/kpi", "frt last-7d channel=email", "First response time · last-7d"),
         ("/kpi", "frt this-week channel=email", "First response time · this-week"),
         ("/kpi", "csat last-7d share", "CSAT · last-7d"),
-        ("/kpi", "liste", "KPI catalogue"),
+        ("/kpi", "liste", "Catalogue des KPI"),  # a French word: a French answer
+        ("/kpi", "list", "KPI catalogue"),
         ("/kpi", "fcr last-quarter by team", "First contact resolution · last-quarter · by team"),
         ("/kpi", "dmt mtd", "Average handle time · mtd"),
         ("/kpi", "nps last-30d by team top=1", "NPS · last-30d · by team"),

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -19,7 +21,7 @@ from slack_sdk.models.blocks import (
 )
 
 from handlers import formatting as fmt
-from handlers.i18n import word
+from handlers.i18n import say, word
 from handlers.slack.blocks import (
     MAX_CONTEXT,
     MAX_FIELD,
@@ -31,9 +33,11 @@ from handlers.slack.blocks import (
     limits,
     md,
 )
-from kpis.catalogue import CATALOGUE
+from kpis.catalogue import CATALOGUE, INDEX
 from kpis.periods import EXAMPLES
+from kpis.question import Question
 from kpis.result import Figure, KpiResult
+from kpis.sentence import Reading
 
 USAGE = (
     "`/kpi <kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] "
@@ -47,6 +51,9 @@ EXAMPLE_COMMANDS = (
     "/kpi dmt mtd",
     "/csat last-week plan=enterprise share",
 )
+#: The buttons that ask one of the closest canonical questions (`ASK_ACTION` + its index).
+ASK_ACTION = "words_ask_"
+MAX_BUTTON = 75
 
 
 def _period_text(result: KpiResult, language: str) -> str:
@@ -72,8 +79,23 @@ def summary(result: KpiResult, *, currency: str = "EUR", language: str = "en") -
     return line
 
 
-def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") -> Message:
-    """The answer to a KPI question, as a Block Kit message."""
+def understood_line(question: Question, corrected: Sequence[tuple[str, str]], language: str) -> str:
+    """ "Understood as `/kpi nps last-month plan=enterprise`", with the typos it read."""
+    line = say("understood_as", language, command=f"/kpi {question.text}")
+    for typed, read in corrected:
+        line += say("read_as", language, typed=typed, read=read)
+    return line
+
+
+def answer(
+    result: KpiResult,
+    *,
+    currency: str = "EUR",
+    language: str = "en",
+    understood: str | None = None,
+) -> Message:
+    """The answer to a KPI question, as a Block Kit message; `understood` (the canonical form
+    of a question asked in words) is shown under the header."""
 
     def w(key: str) -> str:
         return word(key, language)
@@ -102,10 +124,10 @@ def answer(result: KpiResult, *, currency: str = "EUR", language: str = "en") ->
     header = f"{result.display_name(language)} · {result.period.label}"
     if result.group_by:
         header += f" · {w('by')} {result.group_by}"
-    blocks: list[Block] = [
-        HeaderBlock(text=PlainTextObject(text=clip(header, MAX_HEADER))),
-        SectionBlock(fields=fields[:MAX_FIELDS]),
-    ]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=clip(header, MAX_HEADER)))]
+    if understood:
+        blocks.append(ContextBlock(elements=[md(understood, MAX_FIELD)]))
+    blocks.append(SectionBlock(fields=fields[:MAX_FIELDS]))
     parts = result.current.parts
     details = []
     if result.current.value is not None and "promoters" in parts:
@@ -182,24 +204,118 @@ def help_message(*, language: str = "en", more: Sequence[str] = HELP) -> Message
         return word(key, language)
 
     periods = ", ".join(f"`{p}`" for p in EXAMPLES[:8])
+    colon = w("colon")
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=word("usage_title", language))),
         SectionBlock(text=md(USAGE)),
         SectionBlock(
             text=md(
-                f"*{w('periods')}*: {periods}, `2026-03`, `2026-Q1`, `2026-W09`, "
-                f"`2026-01-01..2026-01-31` ({w('default')} `last-30d`)\n"
-                f"*{w('filters')}*: `plan=enterprise`, `channel!=email` · "
-                f"*{w('groups')}*: `by team`, `top=5`\n"
+                f"*{w('periods')}*{colon}{periods}, `2026-03`, `2026-Q1`, `2026-W09`, "
+                f"`2026-01-01..2026-01-31` ({w('default')} `last-30d`); {w('words_periods')}\n"
+                f"*{w('filters')}*{colon}`plan=enterprise`, `channel!=email`, "
+                f"{w('words_filters')} · *{w('groups')}*{colon}`by team`, `top=5`\n"
                 f"{w('private')}"
             )
         ),
         SectionBlock(
             text=md(f"*{w('examples')}*\n" + "\n".join(f"`{e}`" for e in EXAMPLE_COMMANDS))
         ),
+        SectionBlock(
+            text=md(f"*{w('words_examples_title')}*\n{w('words_examples')}\n{w('words_where')}")
+        ),
         ContextBlock(elements=[md(" ".join(w(key) for key in more))]),
     ]
     return Message(w("help_text"), limits(blocks))
+
+
+def _kpi_name(key: str, language: str) -> str:
+    kpi = INDEX.get(key)
+    return kpi.name(language) if kpi is not None else key
+
+
+def _issue(reading: Reading, language: str) -> str:
+    """Why a sentence is not answered, in the user's language."""
+    issue = reading.issue or "nothing"
+    if issue == "several_kpis":
+        kpis = ", ".join(_kpi_name(k, language) for k in reading.kpis)
+        return say("words_several_kpis", language, kpis=kpis)
+    if issue == "several_periods":
+        periods = ", ".join(f"`{q.period}`" for q in reading.choices if q.period)
+        return say("words_several_periods", language, periods=periods)
+    if issue == "ambiguous_value":
+        value, attributes = reading.ambiguous[0]
+        names = ", ".join(f"`{a}`" for a in attributes)
+        return say("words_ambiguous_value", language, value=value, attributes=names)
+    if issue == "same_attribute":
+        positive = [f.name for f in reading.filters if not f.negate]
+        name = next(n for n in positive if positive.count(n) > 1)
+        return say("words_same_attribute", language, name=name)
+    if issue == "unknown_words":
+        words = ", ".join(f"“{w}”" for w in reading.unknown) if reading.unknown else ""
+        return say("words_unknown_words", language, words=words or "…")
+    return word(f"words_{issue}", language)
+
+
+def _understood(reading: Reading, language: str) -> str:
+    """What was understood of a sentence: its KPI, period, filters and grouping."""
+    colon = word("colon", language)
+    parts = []
+    if reading.kpis:
+        names = ", ".join(_kpi_name(k, language) for k in reading.kpis)
+        parts.append(f"{word('words_kpi', language)}{colon}{names}")
+    if reading.period:
+        parts.append(f"{word('period', language)}{colon}`{reading.period}`")
+    if reading.filters:
+        shown = ", ".join(f"`{f.text}`" for f in reading.filters)
+        parts.append(f"{word('filters', language)}{colon}{shown}")
+    if reading.group_by:
+        parts.append(f"{word('by', language)} `{reading.group_by}`")
+    text = " · ".join(parts) or word("words_understood_nothing", language)
+    return f"*{word('words_understood', language)}*{colon}{text}"
+
+
+def not_understood(reading: Reading, *, language: str = "en") -> Message:
+    """A sentence kpibot cannot answer for sure: what it understood, why it stops, and the
+    closest canonical commands, each with a button that asks it."""
+    title = word("words_title", language)
+    commands = [f"/kpi {q.text}" for q in reading.choices]
+    lines = [
+        f":thinking_face: *{title}*",
+        _issue(reading, language),
+        _understood(reading, language),
+    ]
+    blocks: list[Block] = [SectionBlock(text=md(clip("\n".join(lines), MAX_SECTION)))]
+    if commands:
+        listed = "\n".join(f"`{c}`" for c in commands)
+        blocks.append(
+            SectionBlock(
+                text=md(clip(f"*{word('words_closest', language)}*\n{listed}", MAX_SECTION))
+            )
+        )
+        buttons = [
+            ButtonElement(
+                text=clip(f"{word('words_ask', language)}: {c.removeprefix('/kpi ')}", MAX_BUTTON),
+                action_id=f"{ASK_ACTION}{i}",
+                value=question.text[:2000],
+            )
+            for i, (c, question) in enumerate(zip(commands, reading.choices, strict=True))
+        ]
+        blocks.append(ActionsBlock(elements=buttons))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                md(
+                    clip(
+                        f"*{word('words_examples_title', language)}*{word('colon', language)}"
+                        + word("words_examples", language).replace("\n", " · "),
+                        MAX_FIELD,
+                    )
+                )
+            ]
+        )
+    )
+    text = f"{title}: " + (", ".join(commands) if commands else _issue(reading, language))
+    return Message(clip(text, 3000), limits(blocks))
 
 
 def catalogue_message(*, language: str = "en") -> Message:

@@ -1,5 +1,12 @@
 """The slash commands: `/nps`, `/csat`, `/ces`, `/enps` and `/kpi`, and `/kpi help` and `list`.
 
+A question is read by the canonical grammar first (`nps last-30d by channel`, or the same in
+French); words it cannot place are read as a sentence (`kpis.sentence`): a clear one is
+answered with its canonical form shown, an unclear one gets what was understood and the closest
+commands, with buttons that ask them. The answer speaks the question's language when the words
+say it clearly, else KPIBOT_LANGUAGE. Mentions and direct messages answer through `respond_to`
+too (`handlers.conversation`).
+
 Quick answers go back in the acknowledgement itself; a question that takes longer than the
 deadline is acknowledged at once ("crunching…") and answered through `response_url`. A request
 Slack re-sends (`X-Slack-Retry-Num`) is acknowledged without a second answer.
@@ -8,17 +15,26 @@ Slack re-sends (`X-Slack-Retry-Num`) is acknowledged without a second answer.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 
 from handlers.answers import blocks
-from handlers.answers.service import KpiError, UnknownAttribute, UnknownKpi, answer_text
+from handlers.answers.service import (
+    KpiError,
+    QuestionError,
+    UnknownAttribute,
+    UnknownKpi,
+    answer,
+)
+from handlers.answers.words import attribute_names, canonical, read
 from handlers.deps import Deps
 from handlers.feature import Asked, Commands, SlackParts
 from handlers.i18n import explain, say, word
@@ -26,6 +42,8 @@ from handlers.slack.blocks import Message, refusal
 from handlers.slack.caller import Caller
 from handlers.slack.text import CommandText, read_command
 from kpis.periods import PeriodError
+from kpis.question import parse_question
+from kpis.sentence import language_of
 
 log = logging.getLogger("kpibot.slack")
 
@@ -57,13 +75,14 @@ def _bad_input(exc: Exception, language: str) -> Message:
 
 
 def help_command(asked: Asked) -> Message:
-    """`/kpi help` (and a bare `/kpi`): usage, examples, and each feature's help lines."""
-    return blocks.help_message(language=asked.deps.settings.language, more=asked.commands.help)
+    """`/kpi help` (and a bare `/kpi`): usage, examples, and each feature's help lines, in the
+    asker's language (`/kpi aide` is French)."""
+    return blocks.help_message(language=asked.says, more=asked.commands.help)
 
 
 def list_command(asked: Asked) -> Message:
     """`/kpi list`: the catalogue."""
-    return blocks.catalogue_message(language=asked.deps.settings.language)
+    return blocks.catalogue_message(language=asked.says)
 
 
 SUBCOMMANDS = {
@@ -76,33 +95,102 @@ SUBCOMMANDS = {
 }
 
 
-def reply(
-    deps: Deps, commands: Commands, command: str, raw_text: str, caller: Caller | None = None
-) -> tuple[Message, bool]:
-    """What a command answers (message, shared?), computed now; bad input answers too.
+#: The grammar's refusals that mean "these are words, not the grammar": read as a sentence.
+SENTENCE_CODES = frozenset(
+    {"unexpected_word", "which_kpi", "by_needs_attribute", "negation_needs_filter"}
+)
 
-    The listeners, `kpibot ask` and the demo all answer through it; the listener adds the
-    access rules and the deadline. `caller` is who asks (the operator when None).
+
+@dataclass(frozen=True)
+class Reply:
+    """What kpibot answers to a command or a message."""
+
+    message: Message
+    #: Whether the asker wrote `share` (or `partager`).
+    share: bool = False
+    #: Whether the message is a KPI's figure (not help, an error or a management answer).
+    figure: bool = False
+    #: The language it is written in.
+    language: str = "en"
+
+
+def respond_to(
+    deps: Deps, commands: Commands, command: str, raw_text: str, caller: Caller | None = None
+) -> Reply:
+    """What a command (or a message to kpibot) answers, computed now; bad input answers too.
+
+    The listeners, the mentions and direct messages, `kpibot ask` and the demo all answer
+    through it; the listener adds the access rules and the deadline. `caller` is who asks
+    (the operator when None).
     """
-    language, currency = deps.settings.language, deps.settings.currency
+    settings = deps.settings
     kpi = COMMANDS.get(command, "missing")
     if kpi == "missing":
-        message = say("unknown_command", language, command=command, known=", ".join(COMMANDS))
-        return blocks.error(message, language=language), False
+        said = say("unknown_command", settings.language, command=command, known=", ".join(COMMANDS))
+        return Reply(blocks.error(said, language=settings.language), language=settings.language)
     parsed = read_command(raw_text)
     words = parsed.words
+    language: str = language_of(parsed.text) or settings.language
     if kpi is None:
         manage = commands.find(words[0] if words else "help")
         if manage is not None:
             rest = CommandText(
                 words[1:], parsed.share, parsed.channels, parsed.users, parsed.groups, parsed.labels
             )
-            return manage(Asked(deps, rest, caller or Caller(), commands)), False
+            asked = Asked(deps, rest, caller or Caller(), commands, language_of(parsed.text) or "")
+            return Reply(manage(asked), language=asked.says)
+    message, figure = ask(deps, parsed.text, kpi=kpi, language=language)
+    return Reply(message, parsed.share and figure, figure, language)
+
+
+def reply(
+    deps: Deps, commands: Commands, command: str, raw_text: str, caller: Caller | None = None
+) -> tuple[Message, bool]:
+    """What a command answers (message, shared?): `respond_to` for callers that need no more."""
+    answered = respond_to(deps, commands, command, raw_text, caller)
+    return answered.message, answered.share
+
+
+def _typed(text: str, kpi: str | None) -> str:
+    return " ".join(f"{kpi or ''} {text}".lower().split())
+
+
+def ask(deps: Deps, text: str, *, kpi: str | None, language: str) -> tuple[Message, bool]:
+    """A KPI question in the grammar or in words: (the message, whether it is a figure)."""
+    currency = deps.settings.currency
     try:
-        result = answer_text(deps=deps, text=parsed.text, kpi=kpi)
+        question = parse_question(text, kpi=kpi, names=attribute_names(deps.settings))
+        result = answer(deps=deps, question=question)
+    except QuestionError as exc:
+        if exc.code not in SENTENCE_CODES:
+            return _bad_input(exc, language), False
+        strict: Exception = exc
+    except UnknownKpi as exc:
+        strict = exc
     except KpiError as exc:
         return _bad_input(exc, language), False
-    return blocks.answer(result, currency=currency, language=language), parsed.share
+    else:
+        typed = canonical(result, question, kpi=question.kpi.lower())
+        understood = None
+        if typed.text.lower() != _typed(text, kpi):
+            understood = blocks.understood_line(canonical(result, question), (), language)
+        message = blocks.answer(result, currency=currency, language=language, understood=understood)
+        return message, True
+    reading = read(deps, text, kpi=kpi)
+    exact = reading.question is not None and reading.exact_kpi
+    if isinstance(strict, UnknownKpi) and not exact and reading.issue != "nothing":
+        return _bad_input(strict, language), False
+    if reading.question is None:
+        return blocks.not_understood(reading, language=reading.language or language), False
+    language = reading.language or language
+    try:
+        result = answer(deps=deps, question=reading.question)
+    except KpiError as exc:
+        return _bad_input(exc, language), False
+    understood = blocks.understood_line(
+        canonical(result, reading.question), reading.corrected, language
+    )
+    return blocks.answer(result, currency=currency, language=language, understood=understood), True
 
 
 def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
@@ -150,14 +238,14 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
             future.add_done_callback(lambda done: _late(done, respond, language))
             return
         except Exception:
-            ack(**_payload(_failure(body.get("text"), language), share=False))
+            ack(**_payload(failure(body.get("text"), language), share=False))
             return
         ack(**_payload(message, share=share))
 
     return listener
 
 
-def _failure(text: object, language: str) -> Message:
+def failure(text: object, language: str) -> Message:
     """A bug's answer: a short error id the user can quote, logged with the traceback.
 
     Called inside an `except` block (the log line carries the exception).
@@ -173,7 +261,7 @@ def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -
         message, share = done.result()
         payload = _payload(message, share=share)
     except Exception:
-        payload = _payload(_failure("(a slow answer)", language), share=False)
+        payload = _payload(failure("(a slow answer)", language), share=False)
     try:
         respond(**payload, replace_original=False)
     except Exception:
@@ -181,6 +269,42 @@ def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -
 
 
 def register(app: App, parts: SlackParts) -> None:
-    """Wire every command listener."""
+    """Wire every command listener, and the buttons that ask the closest commands."""
     for command in COMMANDS:
         app.command(command)(make_listener(parts, command))
+    app.action(re.compile(f"^{re.escape(blocks.ASK_ACTION)}\\d+$"))(ask_button(parts))
+
+
+def ask_button(parts: SlackParts) -> Callable[..., None]:
+    """A click on one of the closest commands: asks it as `/kpi …`, answered privately."""
+    deps, access = parts.deps, parts.access
+
+    def clicked(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        ack()
+        user = body.get("user") or {}
+        team = (body.get("team") or {}).get("id", "") or user.get("team_id", "")
+        language = deps.settings.language
+        reason = access.refusal(
+            client,
+            user_id=user.get("id", ""),
+            team_id=team,
+            share=False,
+            enterprise_id=(body.get("enterprise") or {}).get("id", "") or "",
+        )
+        if reason is not None:
+            message = refusal(word(reason, language), language=language)
+            respond(**_payload(message, share=False), replace_original=False)
+            return
+        caller = Caller(user_id=user.get("id", ""), team_id=team, client=client, access=access)
+        try:
+            answered = respond_to(
+                deps, parts.commands, "/kpi", str(action.get("value", "")), caller
+            )
+            message = answered.message
+        except Exception:
+            message = failure(action.get("value"), language)
+        respond(**_payload(message, share=False), replace_original=False)
+
+    return clicked

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 _REFERENCE = re.compile(r"<([#@!])([^>|]+)(?:\|([^>]*))?>")
+#: The words that post an answer in the channel instead of privately.
+SHARE_WORDS = frozenset({"share", "partager", "partage", "partagé", "partagez"})
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ class CommandText:
 
 
 def read_command(raw: str) -> CommandText:
-    """Unescape `&lt; &gt; &amp;`, read `<#C…|name>`, `<@U…>`, `<!subteam^S…>`, find `share`."""
+    """Unescape `&lt; &gt; &amp;`, read `<#C…|name>`, `<@U…>`, `<!subteam^S…>`, find `share`
+    (or `partager`)."""
     channels: list[str] = []
     users: list[str] = []
     groups: list[str] = []
@@ -52,6 +55,6 @@ def read_command(raw: str) -> CommandText:
     text = _REFERENCE.sub(reference, raw or "")
     text = html.unescape(text)
     words = text.split()
-    share = any(w.lower() == "share" for w in words)
-    words = [w for w in words if w.lower() != "share"]
+    share = any(w.lower() in SHARE_WORDS for w in words)
+    words = [w for w in words if w.lower() not in SHARE_WORDS]
     return CommandText(words, share, channels, users, groups, labels)
