@@ -41,6 +41,7 @@ FEATURE_PACKAGES = (
     "handlers.digests",
     "handlers.alerts",
     "handlers.rollups",
+    "handlers.privacy",
 )
 
 
@@ -485,6 +486,60 @@ def kpi(words: tuple[str, ...], as_json: bool, tz: str | None) -> None:
         click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
     else:
         click.echo(render(result, currency=settings.currency, language=settings.language))
+
+
+@cli.group()
+def forget() -> None:
+    """Erase personal data (GDPR art. 17)."""
+
+
+@forget.command("customer")
+@click.argument("customer_id")
+def forget_customer_command(customer_id: str) -> None:
+    """Erase CUSTOMER_ID's comments, id and free-text attributes everywhere, and redact the
+    Slack messages that quoted them (scores and times stay, anonymous: KPIs are unchanged)."""
+    import json
+
+    from handlers.privacy.erase import database_note, forget_customer
+    from handlers.privacy.http import checked_id
+    from handlers.slack.posting import once_client
+
+    bad = checked_id(customer_id)
+    if bad is not None:
+        raise click.BadParameter(bad, param_hint="CUSTOMER_ID")
+    with running() as deps:
+        client = once_client(deps) if deps.settings.slack_bot_token is not None else None
+        done = forget_customer(deps, customer_id, client)
+        report = done.as_json(database_note(deps, done))
+    click.echo(json.dumps({"customer_id": customer_id, **report}, indent=2, ensure_ascii=False))
+    if done.redaction.get("pending"):
+        click.echo(
+            f"{done.redaction['pending']} Slack message(s) not redacted yet: a running scheduler "
+            "retries them until Slack takes them",
+            err=True,
+        )
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export personal data (GDPR art. 15)."""
+
+
+@export_group.command("customer")
+@click.argument("customer_id")
+def export_customer_command(customer_id: str) -> None:
+    """Print everything kpibot holds about CUSTOMER_ID as JSON."""
+    import json
+
+    from handlers.privacy.export import export_customer
+    from handlers.privacy.http import checked_id
+
+    bad = checked_id(customer_id)
+    if bad is not None:
+        raise click.BadParameter(bad, param_hint="CUSTOMER_ID")
+    with running() as deps:
+        data = export_customer(deps, customer_id)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @cli.command()

@@ -1,4 +1,5 @@
-"""What every handler is handed by the composition root: settings, engine, sessions, clock."""
+"""What every handler is handed by the composition root: settings, engine, sessions, clock,
+metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 
+from handlers.metrics import Metrics
 from settings import Settings
 from storage.db import SessionFactory
 
@@ -36,3 +38,5 @@ class Deps:
     data_changed: threading.Event = field(default_factory=threading.Event)
     #: How Slack retries wait between attempts (tests record the waits instead of sleeping).
     slack_wait: Callable[[float], None] = time.sleep
+    #: This process's Prometheus counters, on a registry of its own (`GET /metrics`).
+    metrics: Metrics = field(default_factory=Metrics)

@@ -22,6 +22,8 @@ from sqlmodel import SQLModel
 import storage.alerts.tables
 import storage.digests.tables
 import storage.models
+import storage.ops.tables
+import storage.privacy.tables
 import storage.rollups.tables  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade
