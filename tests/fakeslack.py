@@ -2,7 +2,8 @@
 
 Point the bot's SLACK_API_URL at `base_url + "/api/"`; response URLs live at
 `base_url + "/response/<id>"` and file upload URLs at `base_url + "/upload/<file id>"`.
-Behaviour per method can be changed (`users`, `groups`, `channels`, `fail`, `fail_times`), and
+Behaviour per method can be changed (`users`, `groups`, `channels`, `fail`, `fail_times`,
+`scopes`: the token's scopes, sent in the `x-oauth-scopes` header as Slack does), and
 `calls` lists what arrived: method, headers and parsed body (raw bytes for uploads).
 """
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from handlers.ops.doctor import MANIFEST_SCOPES
 
 TEAM = "T0KPIBOT"
 
@@ -53,6 +56,9 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     #: what apps.connections.open answers (a Socket Mode WebSocket URL, see tests/fakesocket.py).
     socket_url: str = ""
+    #: the token's scopes, sent as Slack does in the `x-oauth-scopes` header of every answer
+    #: (the manifest's bot scopes unless a test takes some away).
+    scopes: list[str] = field(default_factory=lambda: list(MANIFEST_SCOPES))
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
 
@@ -203,6 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if method.count("/") == 0:  # a Web API method: Slack lists the token's scopes
+            self.send_header("x-oauth-scopes", ",".join(self.fake.scopes))
         if status == 429:
             self.send_header("Retry-After", str(self.fake.retry_after))
         self.send_header("Content-Length", str(len(data)))

@@ -331,12 +331,12 @@ def test_the_cli_forgets_and_exports(bot: Bot, monkeypatch: pytest.MonkeyPatch) 
     runner = CliRunner()
     exported = runner.invoke(cli, ["export", "customer", GONE_ID])
     assert exported.exit_code == 0, exported.output
-    assert len(json.loads(exported.output)["survey_responses"]) == 3
+    assert len(json.loads(exported.stdout)["survey_responses"]) == 3
     forgot = runner.invoke(cli, ["forget", "customer", GONE_ID])
     assert forgot.exit_code == 0, forgot.output
-    assert json.loads(forgot.output)["erased"]["survey_responses"] == 3
+    assert json.loads(forgot.stdout)["erased"]["survey_responses"] == 3
     again = runner.invoke(cli, ["export", "customer", GONE_ID])
-    assert json.loads(again.output)["survey_responses"] == []
+    assert json.loads(again.stdout)["survey_responses"] == []
     bad = runner.invoke(cli, ["forget", "customer", " "])
     assert bad.exit_code == 2
     assert "empty" in bad.output

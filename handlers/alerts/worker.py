@@ -116,6 +116,7 @@ def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) 
             finish_posting(
                 session=session, alert_ids=ids, status=status, now=now, error=result.error
             )
+        deps.metrics.alert_posts.labels(status=status.value).inc()
         return status
     with session_scope(deps.sessions) as session:
         finish_posting(
@@ -127,6 +128,7 @@ def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) 
             ts=str(response.get("ts") or ""),
             summarised=summarised,
         )
+    deps.metrics.alert_posts.labels(status=AlertStatus.POSTED.value).inc()
     return AlertStatus.POSTED
 
 

@@ -335,3 +335,33 @@ def forget(sessions: SessionFactory) -> None:
         session.execute(delete(ROLLUP_HISTOGRAMS))
         for cells in CELLS.values():
             session.execute(delete(cells))
+
+
+def lag(
+    session: Session, *, now: datetime, window: timedelta = timedelta(days=35)
+) -> dict[str, float]:
+    """Per cube, how long ago the oldest ended day that is not rolled up ended (seconds; 0
+    when every day is built), over the last `window`: what `/metrics` shows as rollup lag.
+
+    A day is built by the refresh every 5 minutes once it ends, and unbuilt by writes that
+    touch it until the next refresh, so a healthy lag stays under a few minutes.
+    """
+    today = day_start(now)
+    out: dict[str, float] = {}
+    for cube in CUBES:
+        raw = RAW[cube.source]
+        earliest = session.execute(select(func.min(raw.c[cube.time_column]))).scalar_one()
+        first_day = stored_day(earliest) if earliest is not None else None
+        if first_day is None:
+            out[cube.name] = 0.0
+            continue
+        first = max(day_start(first_day), today - window)
+        marked = marked_days(session, cube, first, today)
+        day, behind = first, 0.0
+        while day < today:
+            if day not in marked:
+                behind = (now - (day + DAY)).total_seconds()
+                break
+            day += DAY
+        out[cube.name] = max(behind, 0.0)
+    return out
