@@ -274,6 +274,7 @@ _EN: dict[str, str] = {
     "alert_status_posting": "posting",
     "alert_status_failed": "failed",
     "alert_status_unknown": "unknown",
+    "alert_status_erased": "withdrawn (the customer's data was erased)",
     # --- personal data and operations ----------------------------------------------------
     "privacy_comment_removed_erasure": "Comment removed: the customer asked for their data to "
     "be erased.",
@@ -563,6 +564,7 @@ _FR: dict[str, str] = {
     "alert_status_posting": "en cours",
     "alert_status_failed": "échoué",
     "alert_status_unknown": "incertain",
+    "alert_status_erased": "retirée (données du client effacées)",
     # --- données personnelles et exploitation --------------------------------------------
     "privacy_comment_removed_erasure": "Commentaire supprimé : le client a demandé l'effacement "
     "de ses données.",

@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 import yaml
 
@@ -42,12 +43,13 @@ def _compose() -> dict[str, Any]:
 def _parses(argv: list[str]) -> None:
     """The command line is one kpibot accepts (options included), without running it."""
     assert argv[0] == "kpibot"
-    group = cli
+    command: click.Command = cli
     words = argv[1:]
-    while words and words[0] in getattr(group, "commands", {}):
-        group = group.commands[words[0]]  # type: ignore[attr-defined]
+    while isinstance(command, click.Group) and words and words[0] in command.commands:
+        command = command.commands[words[0]]
         words = words[1:]
-    group.make_context(argv[1], words)
+    assert not isinstance(command, click.Group), f"{argv} names no command"
+    command.make_context(argv[1], words)
 
 
 def test_the_image_is_slim_runs_as_a_user_and_serves_kpibot() -> None:
