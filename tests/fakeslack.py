@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,6 +59,9 @@ class FakeSlack:
     #: the token's scopes, sent as Slack does in the `x-oauth-scopes` header of every answer
     #: (the manifest's bot scopes unless a test takes some away).
     scopes: list[str] = field(default_factory=lambda: list(MANIFEST_SCOPES))
+    #: method → a function run once when the next call of it arrives, before it is answered
+    #: (what happens elsewhere while Slack is handling a call).
+    meanwhile: dict[str, Callable[[], None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
 
@@ -202,6 +205,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             self.fake.calls.append(call)
             delay = self.fake.delay.get(method, 0.0)
+            meanwhile = self.fake.meanwhile.pop(method, None)
+        if meanwhile is not None:
+            meanwhile()
         status, answer = self.fake.answer(method, body)
         call.answered_ok = status == 200 and bool(answer.get("ok"))
         if delay:

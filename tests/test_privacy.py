@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from handlers.answers.service import answer_text
 from handlers.digests.deliver import deliver
 from handlers.formatting import to_json
+from handlers.privacy.erase import forget_customer
 from handlers.privacy.jobs import redact, retention
 from handlers.privacy.redact import redact_pending
 from storage.db import session_scope
@@ -256,18 +257,20 @@ def test_erasure_removes_every_trace_keeps_the_figures_and_redacts_through_an_ou
     assert run.retry == []
     assert len(run.redacted) + len(run.gone) == slack["messages"]
     updates = [c for c in bot.slack.of("chat.update") if c.answered_ok]
-    shown = " ".join(json.dumps(c.body) for c in updates)
+    shown = " ".join(json.dumps(c.body, ensure_ascii=False) for c in updates)
     for needle in NEEDLES:
         assert needle not in shown
     assert "the customer asked for their data to be erased" in shown
     lead_updates = [c for c in updates if c.body["channel"] == LEADS]
     assert len(lead_updates) == 2  # the two alerts of the erased answers, not the other's
-    assert all(KEPT_COMMENT not in json.dumps(c.body) for c in lead_updates)
+    assert all(KEPT_COMMENT not in json.dumps(c.body, ensure_ascii=False) for c in lead_updates)
     digest_ts = bot.slack.posted(DIGESTS)[0].body
     digest_update = [c for c in updates if c.body["channel"] == DIGESTS]
     assert len(digest_update) == 1
-    assert "NPS" in json.dumps(digest_update[0].body)  # the figures stay
-    assert KEPT_COMMENT in json.dumps(digest_update[0].body)  # another customer's comment too
+    assert "NPS" in json.dumps(digest_update[0].body, ensure_ascii=False)  # the figures stay
+    assert KEPT_COMMENT in json.dumps(
+        digest_update[0].body, ensure_ascii=False
+    )  # another customer's comment too
     assert digest_ts
     with session_scope(bot.deps.sessions) as session:
         rows = list(session.scalars(select(Redaction)))
@@ -312,7 +315,7 @@ def test_export_lists_everything_held_about_a_customer(bot: Bot) -> None:
     assert {m["channel_id"] for m in data["digest_messages"]} == {DIGESTS, "C0KEYACCOUNT"}
     assert len(data["filtered_on_them"]["digest_subscriptions"]) == 1
     assert len(data["filtered_on_them"]["threshold_rules"]) == 1
-    assert KEPT_ID not in json.dumps(data)
+    assert KEPT_ID not in json.dumps(data, ensure_ascii=False)
     _delete(bot, GONE_ID)
     after = httpx.get(
         f"{bot.url}/api/v1/customers/{GONE_ID}",
@@ -374,3 +377,26 @@ def test_retention_removes_only_what_is_older(db_url: str) -> None:
             ).scalar_one()
         assert open_ids == 2
         assert _figures(bot) == before
+
+
+def test_a_digest_being_posted_during_an_erasure_is_redacted_after(bot: Bot) -> None:
+    bot.ingest(_answers(NOW))
+    sid = _subscribe(bot)
+    erased: list[Any] = []
+    bot.slack.meanwhile["chat.postMessage"] = lambda: erased.append(
+        forget_customer(bot.deps, GONE_ID)
+    )
+    done = deliver(
+        bot.deps, bot.client(), sid, DIGEST_SLOT, now=DIGEST_SLOT, trigger=Trigger.SCHEDULER
+    )
+    assert done.status == "sent"
+    assert erased[0].responses == 3  # the erasure ran while Slack was taking the digest
+    [posted] = bot.slack.posted(DIGESTS)
+    assert COMMENT in json.dumps(posted.body, ensure_ascii=False)  # composed before it
+    assert not _traces(bot, NEEDLES)
+    run = redact_pending(bot.deps, bot.client(), now=NOW + timedelta(hours=1))
+    assert len(run.redacted) == 1
+    [update] = [c for c in bot.slack.of("chat.update") if c.body["channel"] == DIGESTS]
+    assert COMMENT not in json.dumps(update.body, ensure_ascii=False)
+    assert GONE_ID not in json.dumps(update.body, ensure_ascii=False)
+    assert KEPT_COMMENT in json.dumps(update.body, ensure_ascii=False)
