@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
@@ -42,6 +42,8 @@ FEATURE_PACKAGES = (
     "handlers.alerts",
     "handlers.rollups",
     "handlers.conversation",
+    "handlers.privacy",
+    "handlers.ops",
 )
 
 
@@ -162,15 +164,22 @@ def startup_notes(settings: Settings) -> list[str]:
     return notes
 
 
+def log_format() -> str:
+    """KPIBOT_LOG_FORMAT as the settings read it (text when the settings are invalid: the
+    command then says why)."""
+    try:
+        return Settings().log_format
+    except ValidationError:
+        return "text"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def cli(verbose: bool) -> None:
     """kpibot: customer-experience KPIs in Slack."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    from handlers.logs import configure
+
+    configure(json=log_format() == "json", verbose=verbose)
 
 
 DEMO_DATABASE = Path("kpibot-demo.db")
@@ -235,6 +244,7 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
     for note in startup_notes(settings):
         click.echo(f"kpibot: {note}", err=True)
     with running(settings) as deps:
+        startup_checks(deps)
         app = create_app(settings, deps)
         tune_gc()
         if settings.slack_enabled and settings.slack_mode == "socket":
@@ -249,14 +259,34 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
             click.echo(f"kpibot: scheduler running ({scheduled_features(settings)})", err=True)
         click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
         try:
-            uvicorn.run(app, host=host, port=port, log_level="info")
+            uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
 
 
+def startup_checks(deps: Deps) -> None:
+    """The doctor's cheap checks (no Slack call), one line each; a schema behind kpibot's
+    migrations stops the start (on PostgreSQL: run `kpibot db upgrade`)."""
+    from handlers.ops.doctor import cheap_checks, line
+
+    found = cheap_checks(deps, features())
+    for check in found:
+        click.echo(f"kpibot: doctor: {line(check)}", err=True)
+    behind = [c for c in found if c.name == "migrations" and c.ok is False]
+    if behind:
+        raise click.ClickException(f"the database is not ready: {behind[0].detail}")
+
+
 @cli.command()
-def scheduler() -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of --port.")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Also serve GET /healthz and GET /metrics (bearer token) on this port.",
+)
+def scheduler(host: str, port: int | None) -> None:
     """Run only the scheduled jobs (digests, alerts, rollups), for deployments that keep web apart.
 
     Any number may run against one database: each delivery is claimed there before posting.
@@ -268,6 +298,7 @@ def scheduler() -> None:
     if settings.slack_bot_token is None:
         raise click.ClickException("the scheduler posts to Slack: set SLACK_BOT_TOKEN")
     with running(settings) as deps:
+        startup_checks(deps)
         jobs = build_scheduler_for(deps)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -275,10 +306,61 @@ def scheduler() -> None:
         jobs.start()
         names = scheduled_features(settings)
         click.echo(f"kpibot: scheduler running ({names}); Ctrl-C stops it", err=True)
+        server = None
+        if port is not None:
+            server = _ops_server(deps, host, port)
+            click.echo(f"kpibot: /healthz and /metrics on http://{host}:{port}", err=True)
         try:
             stop.wait()
         finally:
+            if server is not None:
+                server.should_exit = True
             jobs.shutdown(wait=True)
+
+
+def _ops_server(deps: Deps, host: str, port: int) -> Any:
+    """`/healthz` and `/metrics` of a scheduler process, served by uvicorn in a thread."""
+    import threading
+
+    import uvicorn
+
+    from handlers.http.app import create_api
+
+    ops = [f for f in features() if f.name == "ops"]
+    config = uvicorn.Config(
+        create_api(deps, ops), host=host, port=port, log_level="warning", log_config=None
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, name="ops-http", daemon=True).start()
+    return server
+
+
+@cli.command()
+def doctor() -> None:
+    """Check that kpibot can run: settings, database and migrations, Slack token and scopes,
+    ops channel, connectors' secrets, a recent scheduler. One line per check; exits 1 naming
+    what failed."""
+    from handlers.feature import Check
+    from handlers.ops.doctor import checks, line, verdict
+    from handlers.slack.posting import web_client
+
+    try:
+        settings = load_settings()
+    except click.ClickException as exc:
+        click.echo(line(Check("settings", False, exc.message.replace("\n", " "))))
+        raise click.ClickException("doctor: 1 check(s) failed: settings") from exc
+    deps = build_deps(settings)
+    try:
+        found = [Check("settings", True, f"valid ({settings.slack_mode} mode)")]
+        found += checks(deps, features(), lambda: web_client(deps))
+    finally:
+        deps.engine.dispose()
+    for check in found:
+        click.echo(line(check))
+    ok, last = verdict(found)
+    if not ok:
+        raise click.ClickException(last)
+    click.echo(last)
 
 
 @cli.group()
@@ -488,6 +570,60 @@ def kpi(words: tuple[str, ...], as_json: bool, tz: str | None) -> None:
         click.echo(json.dumps(to_json(result), indent=2, ensure_ascii=False))
     else:
         click.echo(render(result, currency=settings.currency, language=settings.language))
+
+
+@cli.group()
+def forget() -> None:
+    """Erase personal data (GDPR art. 17)."""
+
+
+@forget.command("customer")
+@click.argument("customer_id")
+def forget_customer_command(customer_id: str) -> None:
+    """Erase CUSTOMER_ID's comments, id and free-text attributes everywhere, and redact the
+    Slack messages that quoted them (scores and times stay, anonymous: KPIs are unchanged)."""
+    import json
+
+    from handlers.privacy.erase import database_note, forget_customer
+    from handlers.privacy.http import checked_id
+    from handlers.slack.posting import once_client
+
+    bad = checked_id(customer_id)
+    if bad is not None:
+        raise click.BadParameter(bad, param_hint="CUSTOMER_ID")
+    with running() as deps:
+        client = once_client(deps) if deps.settings.slack_bot_token is not None else None
+        done = forget_customer(deps, customer_id, client)
+        report = done.as_json(database_note(deps, done))
+    click.echo(json.dumps({"customer_id": customer_id, **report}, indent=2, ensure_ascii=False))
+    if done.redaction.get("pending"):
+        click.echo(
+            f"{done.redaction['pending']} Slack message(s) not redacted yet: a running scheduler "
+            "retries them until Slack takes them",
+            err=True,
+        )
+
+
+@cli.group("export")
+def export_group() -> None:
+    """Export personal data (GDPR art. 15)."""
+
+
+@export_group.command("customer")
+@click.argument("customer_id")
+def export_customer_command(customer_id: str) -> None:
+    """Print everything kpibot holds about CUSTOMER_ID as JSON."""
+    import json
+
+    from handlers.privacy.export import export_customer
+    from handlers.privacy.http import checked_id
+
+    bad = checked_id(customer_id)
+    if bad is not None:
+        raise click.BadParameter(bad, param_hint="CUSTOMER_ID")
+    with running() as deps:
+        data = export_customer(deps, customer_id)
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @cli.command()

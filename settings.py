@@ -16,6 +16,19 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./kpibot.db"
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+#: Attributes that name a segment (a plan, a region), not a person: erasure and retention keep
+#: them, so segmented KPIs keep their figures. Every other attribute value counts as free text.
+DEFAULT_SEGMENT_ATTRIBUTES = (
+    "plan",
+    "channel",
+    "region",
+    "country",
+    "language",
+    "product",
+    "segment",
+    "tier",
+    "team",
+)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -131,7 +144,24 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("KPIBOT_DIMENSIONS", "dimensions"),
     )
 
-    @field_validator("viewers", "sharers", "admins", "dimensions", mode="before")
+    comment_retention: timedelta | None = Field(
+        None,
+        validation_alias=AliasChoices("KPIBOT_COMMENT_RETENTION", "comment_retention"),
+    )
+    segment_attributes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_SEGMENT_ATTRIBUTES),
+        validation_alias=AliasChoices("KPIBOT_SEGMENT_ATTRIBUTES", "segment_attributes"),
+    )
+    ops_channel: str | None = Field(
+        None, validation_alias=AliasChoices("KPIBOT_OPS_CHANNEL", "ops_channel")
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", validation_alias=AliasChoices("KPIBOT_LOG_FORMAT", "log_format")
+    )
+
+    @field_validator(
+        "viewers", "sharers", "admins", "dimensions", "segment_attributes", mode="before"
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
@@ -155,10 +185,43 @@ class Settings(BaseSettings):
     def _names(cls, value: object) -> object:
         return _name_pairs(value)
 
-    @field_validator("alert_max_age", "alert_remind_after", "digest_grace", mode="before")
+    @field_validator(
+        "alert_max_age", "alert_remind_after", "digest_grace", "comment_retention", mode="before"
+    )
     @classmethod
     def _durations(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
         return _short_duration(value)
+
+    @field_validator("comment_retention")
+    @classmethod
+    def _positive_retention(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(days=1):
+            raise ValueError("keep comments at least a day (e.g. 400d), or leave it unset")
+        return value
+
+    @field_validator("ops_channel")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().lstrip("#")
+        if not re.fullmatch(r"[CGD][A-Z0-9]{2,}", value):
+            raise ValueError(
+                f"{value!r} is not a channel id: use the id Slack shows in the channel's "
+                "details (C…), not its name"
+            )
+        return value
+
+    @field_validator("segment_attributes")
+    @classmethod
+    def _attribute_names(cls, value: list[str]) -> list[str]:
+        names = [name.strip().lower() for name in value if name.strip()]
+        for name in names:
+            if not re.fullmatch(r"[a-z0-9_.-]{1,64}", name):
+                raise ValueError(f"{name!r} is not an attribute name (letters, digits, _ . -)")
+        return names
 
     @field_validator("timezone")
     @classmethod
@@ -192,6 +255,14 @@ class Settings(BaseSettings):
         if self.dimensions == ["auto"]:
             return None
         return [] if self.dimensions == ["none"] else list(self.dimensions)
+
+    @property
+    def kept_attributes(self) -> list[str]:
+        """The attributes that name a segment: KPIBOT_SEGMENT_ATTRIBUTES and the dimensions
+        KPIBOT_DIMENSIONS declares. Erasure and retention keep them; `auto` discovers segment
+        dimensions among them only, so a rollup cell never holds what erasure removes."""
+        declared = self.segment_dimensions or []
+        return list(dict.fromkeys([*self.segment_attributes, *declared]))
 
     @property
     def slack_enabled(self) -> bool:

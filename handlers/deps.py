@@ -1,4 +1,5 @@
-"""What every handler is handed by the composition root: settings, engine, sessions, clock."""
+"""What every handler is handed by the composition root: settings, engine, sessions, clock,
+metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from handlers.metrics import Metrics
 from settings import Settings
 from storage.db import SessionFactory
 
@@ -63,3 +65,5 @@ class Deps:
     slack_wait: Callable[[float], None] = time.sleep
     #: The sentence reader's vocabulary (the catalogue's names and the values the data holds).
     vocabulary: Memo = field(default_factory=Memo)
+    #: This process's Prometheus counters, on a registry of its own (`GET /metrics`).
+    metrics: Metrics = field(default_factory=Metrics)

@@ -3,7 +3,8 @@
 Each feature (KPI answers, ingest, digests, alerts, rollups…) is a folder under `handlers/`
 whose `__init__.py` exposes one `FEATURE`. `bot.py` lists the features once and every part is
 wired from that list: the `/kpi` subcommands (help and list included) and their help lines,
-the Bolt listeners, the HTTP routers, the scheduled jobs and the start-up notes. Adding a
+the Bolt listeners, the HTTP routers, the scheduled jobs, the start-up notes and the doctor's
+checks. Adding a
 feature is adding a folder and one line to that list.
 """
 
@@ -49,6 +50,16 @@ Subcommand = Callable[[Asked], Message]
 
 
 @dataclass(frozen=True)
+class Check:
+    """One line of `kpibot doctor`: what was checked, whether it holds (None: off, not
+    configured), and what was found."""
+
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@dataclass(frozen=True)
 class SlackParts:
     """What Bolt listeners are built with besides the app: the deps, the access rules, a pool
     for work that may outlast Slack's 3-second acknowledgement, and the `/kpi` registry."""
@@ -80,6 +91,8 @@ class Feature:
     jobs_post: bool = False
     #: What `serve` says at start-up about it: what is off and which setting turns it on.
     notes: Callable[[Settings], Sequence[str]] | None = None
+    #: Its lines of `kpibot doctor` (a connector: that its secret is set for the vendor).
+    checks: Callable[[Deps], Sequence[Check]] | None = None
 
 
 @dataclass(frozen=True)

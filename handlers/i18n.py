@@ -306,6 +306,34 @@ _EN: dict[str, str] = {
     "alert_status_posting": "posting",
     "alert_status_failed": "failed",
     "alert_status_unknown": "unknown",
+    "alert_status_erased": "withdrawn (the customer's data was erased)",
+    # --- personal data and operations ----------------------------------------------------
+    "privacy_comment_removed_erasure": "Comment removed: the customer asked for their data to "
+    "be erased.",
+    "privacy_comment_removed_retention": "Comment removed: it was older than the retention period.",
+    "privacy_alert_removed_erasure": "Comment, customer id and free-text details removed: the "
+    "customer asked for their data to be erased.",
+    "privacy_alert_removed_retention": "Comment, customer id and free-text details removed "
+    "after the retention period.",
+    "db_unavailable": ":hourglass: kpibot's database is unavailable, try again in a minute.",
+    "ops_opened": ":rotating_light: *kpibot needs a person*: {what}",
+    "ops_resolved": ":white_check_mark: *Recovered* ({since}): {what}",
+    "ops_digest": "digest #{id} to <#{channel}> could not be posted ({status}: {error}). "
+    "`/kpi digest list` shows it; `kpibot digest send {id}` posts it after you checked the "
+    "channel",
+    "ops_digest_ok": "digest #{id} to <#{channel}> was posted again",
+    "ops_alerts": "{count} alert(s) waited more than 10 minutes to be posted, the oldest since "
+    "{since} (last error: {error})",
+    "ops_alerts_ok": "every alert is posted again",
+    "ops_connector": "{vendor} webhook deliveries keep failing: {count} in a row, the last "
+    "{outcome} ({error})",
+    "ops_connector_ok": "{vendor} webhook deliveries are stored again",
+    "ops_token": "the Slack token stopped working ({error}): nothing can be posted until "
+    "SLACK_BOT_TOKEN is fixed",
+    "ops_token_ok": "the Slack token works again",
+    "ops_redactions": "{count} Slack message(s) quoting erased personal data could not be "
+    "redacted for over an hour (last error: {error})",
+    "ops_redactions_ok": "every Slack message quoting erased data is redacted",
 }
 
 _FR: dict[str, str] = {
@@ -600,6 +628,36 @@ _FR: dict[str, str] = {
     "alert_status_posting": "en cours",
     "alert_status_failed": "échoué",
     "alert_status_unknown": "incertain",
+    "alert_status_erased": "retirée (données du client effacées)",
+    # --- données personnelles et exploitation --------------------------------------------
+    "privacy_comment_removed_erasure": "Commentaire supprimé : le client a demandé l'effacement "
+    "de ses données.",
+    "privacy_comment_removed_retention": "Commentaire supprimé : il dépassait la durée de "
+    "conservation.",
+    "privacy_alert_removed_erasure": "Commentaire, identifiant client et détails libres "
+    "supprimés : le client a demandé l'effacement de ses données.",
+    "privacy_alert_removed_retention": "Commentaire, identifiant client et détails libres "
+    "supprimés au terme de la durée de conservation.",
+    "db_unavailable": ":hourglass: la base de données de kpibot est indisponible, réessayez "
+    "dans une minute.",
+    "ops_opened": ":rotating_light: *kpibot a besoin de quelqu'un* : {what}",
+    "ops_resolved": ":white_check_mark: *Rétabli* ({since}) : {what}",
+    "ops_digest": "le digest n° {id} vers <#{channel}> n'a pas pu être publié ({status} : "
+    "{error}). `/kpi digest list` le montre ; `kpibot digest send {id}` le publie une fois le "
+    "canal vérifié",
+    "ops_digest_ok": "le digest n° {id} vers <#{channel}> est de nouveau publié",
+    "ops_alerts": "{count} alerte(s) attendent depuis plus de 10 minutes d'être publiées, la "
+    "plus ancienne depuis {since} (dernière erreur : {error})",
+    "ops_alerts_ok": "toutes les alertes sont de nouveau publiées",
+    "ops_connector": "les webhooks {vendor} échouent sans cesse : {count} de suite, le dernier "
+    "{outcome} ({error})",
+    "ops_connector_ok": "les webhooks {vendor} sont de nouveau enregistrés",
+    "ops_token": "le jeton Slack ne fonctionne plus ({error}) : rien ne peut être publié tant "
+    "que SLACK_BOT_TOKEN n'est pas corrigé",
+    "ops_token_ok": "le jeton Slack fonctionne de nouveau",
+    "ops_redactions": "{count} message(s) Slack citant des données effacées n'ont pas pu être "
+    "expurgés depuis plus d'une heure (dernière erreur : {error})",
+    "ops_redactions_ok": "tous les messages Slack citant des données effacées sont expurgés",
 }
 
 WORDS: dict[Language, dict[str, str]] = {"en": _EN, "fr": _FR}

@@ -40,6 +40,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # keeps them in memory; it is also the bound on what a long import holds.
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # Deleted and overwritten content is zeroed, not left in free space: once a customer's data
+    # is erased, it is nowhere in the file (the erasure then checkpoints the WAL: `checkpoint`).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -134,6 +137,41 @@ def custom_plans(session: OrmSession) -> Iterator[None]:
     finally:
         if postgres:
             session.execute(text("SET LOCAL plan_cache_mode = auto"))
+
+
+def checkpoint(engine: Engine, *, attempts: int = 3) -> bool:
+    """SQLite: copy the WAL into the database file and truncate the WAL to zero bytes, so the
+    old page images it held (with erased data in them) are gone. False when readers kept it
+    from completing after `attempts` tries (each waits on the busy timeout); True on
+    PostgreSQL, which has no such file (see the README on VACUUM and backups)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    for _ in range(attempts):
+        with engine.connect() as connection:
+            busy, _log, _done = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if not busy:
+            return True
+    return False
+
+
+#: SQLite's words for a statement that is wrong rather than a database that is away.
+_SQLITE_BUGS = ("no such table", "no such column", "near ", "syntax error", "no such function")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether an exception means the database is unavailable (connection refused or lost,
+    the pool exhausted, an unreadable SQLite file, a lock held past the busy timeout), as
+    opposed to a bug in a statement."""
+    from sqlalchemy import exc as errors
+
+    if isinstance(exc, errors.TimeoutError):
+        return True
+    if isinstance(exc, errors.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, errors.OperationalError):
+        message = str(exc.orig).lower()
+        return not any(message.startswith(bug) for bug in _SQLITE_BUGS)
+    return False
 
 
 def ping(engine: Engine) -> bool:

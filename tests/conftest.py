@@ -23,6 +23,8 @@ import storage.alerts.tables
 import storage.conversation.tables
 import storage.digests.tables
 import storage.models
+import storage.ops.tables
+import storage.privacy.tables
 import storage.rollups.tables  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade

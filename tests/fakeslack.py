@@ -2,7 +2,8 @@
 
 Point the bot's SLACK_API_URL at `base_url + "/api/"`; response URLs live at
 `base_url + "/response/<id>"` and file upload URLs at `base_url + "/upload/<file id>"`.
-Behaviour per method can be changed (`users`, `groups`, `channels`, `fail`, `fail_times`), and
+Behaviour per method can be changed (`users`, `groups`, `channels`, `fail`, `fail_times`,
+`scopes`: the token's scopes, sent in the `x-oauth-scopes` header as Slack does), and
 `calls` lists what arrived: method, headers and parsed body (raw bytes for uploads).
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from handlers.ops.doctor import MANIFEST_SCOPES
 
 TEAM = "T0KPIBOT"
 
@@ -53,6 +56,12 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     #: what apps.connections.open answers (a Socket Mode WebSocket URL, see tests/fakesocket.py).
     socket_url: str = ""
+    #: the token's scopes, sent as Slack does in the `x-oauth-scopes` header of every answer
+    #: (the manifest's bot scopes unless a test takes some away).
+    scopes: list[str] = field(default_factory=lambda: list(MANIFEST_SCOPES))
+    #: method → a function run once when the next call of it arrives, before it is answered
+    #: (what happens elsewhere while Slack is handling a call).
+    meanwhile: dict[str, Callable[[], None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
 
@@ -196,6 +205,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             self.fake.calls.append(call)
             delay = self.fake.delay.get(method, 0.0)
+            meanwhile = self.fake.meanwhile.pop(method, None)
+        if meanwhile is not None:
+            meanwhile()
         status, answer = self.fake.answer(method, body)
         call.answered_ok = status == 200 and bool(answer.get("ok"))
         if delay:
@@ -203,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        if method.count("/") == 0:  # a Web API method: Slack lists the token's scopes
+            self.send_header("x-oauth-scopes", ",".join(self.fake.scopes))
         if status == 429:
             self.send_header("Retry-After", str(self.fake.retry_after))
         self.send_header("Content-Length", str(len(data)))

@@ -93,6 +93,12 @@ def _history(history: History | None, language: str) -> str | None:
     return " · ".join(parts)
 
 
+def redacted_note(alert: Alert, language: str = "en") -> str | None:
+    """Why the comment and customer are missing, once erasure or retention removed them."""
+    reason = alert.details.get("redacted") if alert.details else None
+    return word(f"privacy_alert_removed_{reason}", language) if reason else None
+
+
 def state_line(alert: Alert, language: str = "en") -> str | None:
     """Where the loop stands, or None while nobody has acted."""
     if alert.state == LoopState.CLAIMED:
@@ -154,6 +160,9 @@ def detractor_message(view: AlertView, language: str = "en") -> Message:
         if answer.comment:
             quoted = " ".join(clip(answer.comment, COMMENT_CHARS).split())
             body += f"\n> {quoted}"
+        removed = redacted_note(alert, language)
+        if removed:
+            body += f"\n> _{removed}_"
     blocks: list[Block] = [SectionBlock(text=md(body))]
     context = [c for c in (_history(view.history, language), state_line(alert, language)) if c]
     if answer is not None:
@@ -184,6 +193,9 @@ def summary_message(
         )
         if answer is not None and answer.comment:
             line += f"\n> {' '.join(clip(answer.comment, 200).split())}"
+        removed = redacted_note(alert, language)
+        if removed:
+            line += f"\n> _{removed}_"
         state = state_line(alert, language)
         if state:
             line += f"\n{state}"

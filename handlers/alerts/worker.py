@@ -26,6 +26,7 @@ from handlers.alerts.blocks import (
 )
 from handlers.answers.service import KpiError, answer
 from handlers.deps import Deps
+from handlers.logs import log_context
 from handlers.slack.blocks import Message
 from handlers.slack.posting import outcome
 from kpis.catalogue import UnknownKpi, find_kpi
@@ -95,6 +96,13 @@ def message_for(deps: Deps, alerts: list[Alert]) -> Message:
 
 def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) -> AlertStatus:
     """Post one message for `alerts` (claimed by us) and record the outcome."""
+    with log_context(alert_ids=[a.id for a in alerts]):
+        return _post_logged(deps, client, alerts, now=now)
+
+
+def _post_logged(
+    deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime
+) -> AlertStatus:
     ids = [a.id for a in alerts if a.id is not None]
     summarised = len(alerts) > 1
     if summarised:
@@ -116,6 +124,7 @@ def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) 
             finish_posting(
                 session=session, alert_ids=ids, status=status, now=now, error=result.error
             )
+        deps.metrics.alert_posts.labels(status=status.value).inc()
         return status
     with session_scope(deps.sessions) as session:
         finish_posting(
@@ -127,6 +136,7 @@ def _post(deps: Deps, client: WebClient, alerts: list[Alert], *, now: datetime) 
             ts=str(response.get("ts") or ""),
             summarised=summarised,
         )
+    deps.metrics.alert_posts.labels(status=AlertStatus.POSTED.value).inc()
     return AlertStatus.POSTED
 
 

@@ -14,8 +14,10 @@ Slack re-sends (`X-Slack-Retry-Num`) is acknowledged without a second answer.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -44,6 +46,7 @@ from handlers.slack.text import CommandText, read_command
 from kpis.periods import PeriodError
 from kpis.question import parse_question
 from kpis.sentence import language_of
+from storage.db import unavailable
 
 log = logging.getLogger("kpibot.slack")
 
@@ -201,12 +204,19 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
     """
     deps, access, pool = parts.deps, parts.access, parts.pool
     language = deps.settings.language
+    metrics = deps.metrics
+
+    def counted(outcome: str, started: float) -> None:
+        metrics.slash_commands.labels(command=name, outcome=outcome).inc()
+        metrics.slash_command_seconds.labels(command=name).observe(time.monotonic() - started)
 
     def listener(
         ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, request: BoltRequest
     ) -> None:
+        started = time.monotonic()
         if request.headers.get("x-slack-retry-num"):
             ack()  # the first delivery answers; a re-send must not answer twice
+            metrics.slash_commands.labels(command=name, outcome="retry").inc()
             return
         command = read_command(body.get("text", ""))
 
@@ -219,6 +229,7 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
                 enterprise_id=body.get("enterprise_id") or "",
             )
             if reason is not None:
+                outcome[0] = "refused"
                 return refusal(word(reason, language), language=language), False
             caller = Caller(
                 user_id=body.get("user_id", ""),
@@ -228,21 +239,38 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
             )
             return reply(deps, parts.commands, name, body.get("text", ""), caller)
 
-        future: Future[tuple[Message, bool]] = pool.submit(work)
+        outcome = ["answered"]
+        future: Future[tuple[Message, bool]] = pool.submit(contextvars.copy_context().run, work)
         try:
             if deps.answer_deadline <= 0:  # always answer through response_url
                 raise FutureTimeout
             message, share = future.result(timeout=deps.answer_deadline)
         except FutureTimeout:
             ack(text=word("working", language), response_type="ephemeral")
-            future.add_done_callback(lambda done: _late(done, respond, language))
+
+            def late(done: Future[tuple[Message, bool]]) -> None:
+                counted(_late(done, respond, language), started)
+
+            future.add_done_callback(late)
             return
-        except Exception:
-            ack(**_payload(failure(body.get("text"), language), share=False))
+        except Exception as exc:
+            failure, outcome[0] = _failure_for(exc, body.get("text"), language)
+            ack(**_payload(failure, share=False))
+            counted(outcome[0], started)
             return
         ack(**_payload(message, share=share))
+        counted(outcome[0], started)
 
     return listener
+
+
+def _failure_for(exc: BaseException, text: object, language: str) -> tuple[Message, str]:
+    """The answer to a command that raised, and its outcome: a short "the database is
+    unavailable" when it is, else a bug's answer with its error id."""
+    if unavailable(exc):
+        log.warning("answering %r: the database is unavailable (%s)", text, exc)
+        return blocks.error(word("db_unavailable", language), language=language), "unavailable"
+    return failure(text, language), "failed"
 
 
 def failure(text: object, language: str) -> Message:
@@ -255,17 +283,20 @@ def failure(text: object, language: str) -> Message:
     return blocks.error(say("failed_id", language, id=error_id), language=language)
 
 
-def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -> None:
-    """Answer a slow question through response_url once it is computed."""
+def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -> str:
+    """Answer a slow question through response_url once it is computed; its outcome."""
+    outcome = "late"
     try:
         message, share = done.result()
         payload = _payload(message, share=share)
-    except Exception:
-        payload = _payload(failure("(a slow answer)", language), share=False)
+    except Exception as exc:
+        failure, outcome = _failure_for(exc, "(a slow answer)", language)
+        payload = _payload(failure, share=False)
     try:
         respond(**payload, replace_original=False)
     except Exception:
         log.exception("posting to response_url failed")
+    return outcome
 
 
 def register(app: App, parts: SlackParts) -> None:

@@ -7,6 +7,7 @@ comments are at most five and each is cut to a few lines.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
@@ -25,6 +26,7 @@ from handlers.slack.blocks import MAX_FIELD, MAX_HEADER, Message, clip, limits, 
 from storage.digests.store import Comment
 
 COMMENT_CHARS = 400
+QUOTE_PREFIX = "quote-"
 
 
 def _w(key: str, language: str) -> str:
@@ -79,6 +81,38 @@ def comment_text(comment: Comment, zone: ZoneInfo, language: str = "en") -> str:
     if segment:
         meta += f" · {segment}"
     return f"> {words}\n{meta}"
+
+
+def quote_block_id(response_id: int) -> str:
+    """The block id of a quoted comment: `quote-<response id>`."""
+    return f"{QUOTE_PREFIX}{response_id}"
+
+
+def quoted_response(block: dict[str, Any]) -> int | None:
+    """The response a block quotes, if it is a quoted comment."""
+    block_id = str(block.get("block_id") or "")
+    if block_id.startswith(QUOTE_PREFIX) and block_id[len(QUOTE_PREFIX) :].isdigit():
+        return int(block_id[len(QUOTE_PREFIX) :])
+    return None
+
+
+def redacted_quote(
+    response_id: int,
+    *,
+    score: int,
+    scale_max: int,
+    survey: str,
+    submitted_at: datetime,
+    zone: ZoneInfo,
+    reason: str,
+    language: str = "en",
+) -> dict[str, Any]:
+    """A quoted comment's block once its personal data is gone: the anonymous score and day
+    stay, the words, the customer and the segment go."""
+    day = when(submitted_at.astimezone(zone), "%a %d %b", language)
+    removed = word(f"privacy_comment_removed_{reason}", language)
+    text = f"> _{removed}_\n*{score}/{scale_max}* {survey.upper()} · {day}"
+    return SectionBlock(block_id=quote_block_id(response_id), text=md(text)).to_dict()
 
 
 def _support(digest: Digest, currency: str, language: str) -> str | None:
@@ -142,9 +176,14 @@ def digest_message(
         if digest.comments:
             zone = ZoneInfo(digest.period.tz)
             blocks.append(DividerBlock())
-            quoted = [comment_text(c, zone, language) for c in digest.comments]
-            body = f"*{_w('comments', language)}*\n" + "\n".join(quoted)
-            blocks.append(SectionBlock(text=md(body)))
+            blocks.append(SectionBlock(text=md(f"*{_w('comments', language)}*")))
+            # one block per comment, named after its response: a redaction replaces just it
+            blocks.extend(
+                SectionBlock(
+                    block_id=quote_block_id(c.response_id), text=md(comment_text(c, zone, language))
+                )
+                for c in digest.comments
+            )
         first = [line.result for line in digest.lines if line.result is not None][:3]
         text = f"{title}: " + "; ".join(
             f"{r.display_name(language)} {fmt.figure_text(r.unit, r.current, currency, language)}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -25,6 +26,8 @@ from handlers.digests.build import DEFAULT_KPIS, Digest, build_digest, trend
 from handlers.digests.chart import trend_png
 from handlers.digests.schedule import digest_period, last_fire
 from handlers.i18n import say, word
+from handlers.logs import log_context
+from handlers.privacy.redact import after_digest_posted
 from handlers.slack.blocks import Message
 from handlers.slack.posting import once_client, outcome
 from kpis.periods import Period
@@ -33,10 +36,19 @@ from storage.digests.store import (
     claim_delivery,
     finish_delivery,
     get_subscription,
+    post_outcome,
     record_chart,
+    record_post,
     set_paused,
+    update_post,
 )
-from storage.digests.tables import ChartStatus, DeliveryStatus, DigestSubscription, Trigger
+from storage.digests.tables import (
+    ChartStatus,
+    DeliveryStatus,
+    DigestSubscription,
+    PostStatus,
+    Trigger,
+)
 
 log = logging.getLogger("kpibot.digests")
 
@@ -76,7 +88,6 @@ def deliver(
     `claim_at` replaces the slot in the claim (a manual re-send gets a slot of its own); the
     period is always the one `scheduled_for` covers.
     """
-    settings = deps.settings
     with session_scope(deps.sessions) as session:
         subscription = get_subscription(session=session, subscription_id=subscription_id)
     if subscription is None:
@@ -108,15 +119,60 @@ def deliver(
             finish_delivery(
                 session=session, delivery_id=claim.delivery_id, status=status, now=now, **values
             )
+        deps.metrics.digest_deliveries.labels(status=status.value).inc()
 
+    with log_context(delivery_id=claim.delivery_id, subscription_id=subscription_id):
+        return _post(
+            deps,
+            client,
+            subscription,
+            period,
+            claim.delivery_id,
+            finish,
+            late=late,
+            scheduled_for=scheduled_for,
+            trigger=trigger,
+            now=now,
+        )
+
+
+def _post(
+    deps: Deps,
+    client: WebClient,
+    subscription: DigestSubscription,
+    period: Period,
+    delivery_id: int,
+    finish: Callable[..., None],
+    *,
+    late: bool,
+    scheduled_for: datetime,
+    trigger: Trigger,
+    now: datetime,
+) -> Delivery:
+    """Compose, record what the message quotes, post, record where it went; then the chart."""
+    settings = deps.settings
+    assert subscription.id is not None
+    subscription_id = subscription.id
     try:
         digest, message, png = compose(
             deps, subscription, period, late=late, scheduled_for=scheduled_for
         )
+        with session_scope(deps.sessions) as session:
+            post_id = record_post(
+                session=session,
+                delivery_id=delivery_id,
+                subscription_id=subscription_id,
+                channel_id=subscription.channel_id,
+                timezone=subscription.timezone,
+                text=message.text,
+                blocks=message.blocks,
+                response_ids=[c.response_id for c in digest.comments],
+                now=now,
+            )
     except Exception as exc:  # a bug or a database outage: nothing was posted
         log.exception("building digest #%s failed", subscription_id)
         finish(DeliveryStatus.FAILED, error=f"building the digest failed: {exc}")
-        return Delivery(DeliveryStatus.FAILED, str(exc), claim.delivery_id)
+        return Delivery(DeliveryStatus.FAILED, str(exc), delivery_id)
     try:
         response = client.chat_postMessage(
             channel=subscription.channel_id,
@@ -129,18 +185,30 @@ def deliver(
         result = outcome(exc)
         status = DeliveryStatus.UNKNOWN if result.kind == "unknown" else DeliveryStatus.FAILED
         log.warning("digest #%s: %s (%s)", subscription_id, status, result.error)
+        with session_scope(deps.sessions) as session:
+            post_outcome(
+                session=session,
+                post_id=post_id,
+                status=PostStatus.UNKNOWN if status == DeliveryStatus.UNKNOWN else None,
+            )
         finish(status, error=result.error)
         if result.error in CHANNEL_GONE:  # a token problem is not the channel's: no pause
             _pause_and_tell(deps, client, subscription_id, subscription.created_by, result.error)
-        return Delivery(status, result.error, claim.delivery_id)
+        return Delivery(status, result.error, delivery_id)
     ts = str(response.get("ts") or "")
+    with session_scope(deps.sessions) as session:
+        post_outcome(session=session, post_id=post_id, status=PostStatus.POSTED, ts=ts)
     finish(DeliveryStatus.SENT, message_ts=ts)
     chart = ChartStatus.NONE
     if png is not None:
-        chart = _upload_chart(deps, client, claim.delivery_id, subscription.channel_id, ts, png)
+        chart = _upload_chart(deps, client, delivery_id, subscription.channel_id, ts, png)
         if chart == ChartStatus.FAILED:
             retold = digest_message(
-                digest, currency=settings.currency, language=settings.language, chart=False
+                digest,
+                currency=settings.currency,
+                language=settings.language,
+                chart=False,
+                scheduled_for=scheduled_for,
             )
             try:
                 client.chat_update(
@@ -149,10 +217,16 @@ def deliver(
                     text=retold.text,
                     blocks=retold.blocks,
                 )
+                with session_scope(deps.sessions) as session:
+                    update_post(
+                        session=session, post_id=post_id, text=retold.text, blocks=retold.blocks
+                    )
             except Exception:
                 log.warning("digest #%s: could not drop the chart note", subscription_id)
+    # composed before an erasure committed, posted after it: redacted at once
+    after_digest_posted(deps, post_id)
     log.info("digest #%s sent for %s (%s)", subscription_id, scheduled_for, trigger)
-    return Delivery(DeliveryStatus.SENT, "", claim.delivery_id, ts, chart)
+    return Delivery(DeliveryStatus.SENT, "", delivery_id, ts, chart)
 
 
 def compose(

@@ -85,6 +85,7 @@ def _endpoint(deps: Deps, kind: RecordKind, writer: Writer) -> Callable[..., Any
             return writer(session=session, rows=validated)
 
         counts = await _in_thread(deps, write)
+        deps.metrics.ingested(kind, validated)
         return JSONResponse({"created": counts.created, "updated": counts.updated})
 
     return ingest
@@ -122,7 +123,10 @@ def _body_doc(kind: RecordKind) -> dict[str, Any]:
             "401": {"description": "missing or wrong bearer token"},
             "413": {"description": "more than 10,000 items"},
             "422": {"description": "an invalid item (index and field named); nothing stored"},
-            "503": {"description": "KPIBOT_INGEST_TOKEN is not set: the API is disabled"},
+            "503": {
+                "description": "KPIBOT_INGEST_TOKEN is not set (the API is disabled), or the "
+                "database is unavailable (with Retry-After; nothing stored)"
+            },
         },
     }
 

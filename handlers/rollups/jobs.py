@@ -21,10 +21,14 @@ EVERY_MINUTES = 5
 
 def refresh_now(deps: Deps) -> Built:
     """Build whatever days are missing, now, with the segment dimensions KPIBOT_DIMENSIONS
-    names (every source gets the same names; `auto`: each source's discovered ones)."""
-    names = deps.settings.segment_dimensions
+    names (every source gets the same names; `auto`: each source's discovered ones, among the
+    attributes erasure keeps)."""
+    settings = deps.settings
+    names = settings.segment_dimensions
     dimensions = None if names is None else {"responses": names, "tickets": names}
-    return refresh(deps.sessions, now=deps.clock(), dimensions=dimensions)
+    return refresh(
+        deps.sessions, now=deps.clock(), dimensions=dimensions, among=settings.kept_attributes
+    )
 
 
 def setup(scheduler: BaseScheduler, deps: Deps, client: WebClient | None = None) -> None:

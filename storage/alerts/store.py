@@ -359,13 +359,15 @@ def release_reminder(*, session: Session, alert_id: int) -> None:
 
 
 def open_alerts(*, session: Session, limit: int = 20) -> list[Alert]:
-    """Detractor alerts still open or claimed, oldest first."""
+    """Detractor alerts still open or claimed, oldest first (not those withdrawn by an
+    erasure before they were posted: nobody can act on them)."""
     return list(
         session.scalars(
             select(Alert)
             .where(
                 ALERTS.c.kind == AlertKind.DETRACTOR,
                 ALERTS.c.state.in_([LoopState.OPEN, LoopState.CLAIMED]),
+                ALERTS.c.status != AlertStatus.ERASED,
             )
             .order_by(ALERTS.c.created_at)
             .limit(limit)

@@ -31,13 +31,15 @@ class AlertKind(StrEnum):
 
 class AlertStatus(StrEnum):
     """An alert's delivery: pending (to post), posting (claimed by a worker), posted, failed
-    (Slack certainly posted nothing: retried), unknown (may have posted: never re-posted)."""
+    (Slack certainly posted nothing: retried), unknown (may have posted: never re-posted),
+    erased (its answer's personal data was removed before it was posted: never posted)."""
 
     PENDING = "pending"
     POSTING = "posting"
     POSTED = "posted"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    ERASED = "erased"
 
 
 class LoopState(StrEnum):

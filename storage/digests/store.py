@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -22,14 +22,19 @@ from query.plan import Condition, Filter
 from storage.aggregate.sql import condition, filter_conditions
 from storage.digests.tables import (
     DELIVERIES,
+    POSTS,
+    QUOTES,
     SUBSCRIPTIONS,
     ChartStatus,
     DeliveryStatus,
     DigestDelivery,
+    DigestPost,
     DigestSubscription,
+    PostStatus,
     Trigger,
 )
 from storage.models import RESPONSES, TICKETS
+from storage.types import AttributesJSON
 
 
 def create_subscription(*, session: Session, subscription: DigestSubscription) -> int:
@@ -275,6 +280,7 @@ def deliveries_of(
 class Comment:
     """A detractor's answer with its words, for the digest."""
 
+    response_id: int
     survey: str
     score: int
     scale_max: int
@@ -297,7 +303,14 @@ def detractor_comments(
     c = RESPONSES.c
     rows = session.execute(
         select(
-            c.survey, c.score, c.scale_max, c.comment, c.customer_id, c.submitted_at, c.attributes
+            c.id,
+            c.survey,
+            c.score,
+            c.scale_max,
+            c.comment,
+            c.customer_id,
+            c.submitted_at,
+            c.attributes,
         )
         .where(
             c.submitted_at >= start,
@@ -325,3 +338,67 @@ def period_has_data(*, session: Session, start: datetime, end: datetime) -> bool
         if session.execute(query.limit(1)).first() is not None:
             return True
     return False
+
+
+# --- the messages as posted, for their redaction -------------------------------------
+
+
+def record_post(
+    *,
+    session: Session,
+    delivery_id: int,
+    subscription_id: int,
+    channel_id: str,
+    timezone: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    response_ids: Sequence[int],
+    now: datetime,
+) -> int:
+    """Record a digest message about to be posted, with the responses it quotes."""
+    post = DigestPost(
+        delivery_id=delivery_id,
+        subscription_id=subscription_id,
+        channel_id=channel_id,
+        status=PostStatus.POSTING,
+        timezone=timezone,
+        text=text,
+        blocks=blocks,
+        created_at=now,
+    )
+    session.add(post)
+    session.flush()
+    assert post.id is not None
+    for response_id in dict.fromkeys(response_ids):
+        session.execute(
+            (sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert)(QUOTES)
+            .values(post_id=post.id, response_id=response_id)
+            .on_conflict_do_nothing(index_elements=["post_id", "response_id"])
+        )
+    return post.id
+
+
+def post_outcome(
+    *, session: Session, post_id: int, status: PostStatus | None, ts: str | None = None
+) -> None:
+    """Record where a digest message went: posted (its ts), unknown, or nowhere (None: Slack
+    certainly posted nothing, so there is nothing to remember)."""
+    if status is None:
+        session.execute(delete(QUOTES).where(QUOTES.c.post_id == post_id))
+        session.execute(delete(POSTS).where(POSTS.c.id == post_id))
+        return
+    session.execute(update(POSTS).where(POSTS.c.id == post_id).values(status=status, message_ts=ts))
+
+
+def update_post(*, session: Session, post_id: int, text: str, blocks: list[dict[str, Any]]) -> None:
+    """Store a digest message's new blocks after kpibot edited it (the chart note removed)."""
+    session.execute(
+        update(POSTS)
+        .where(POSTS.c.id == post_id)
+        .values(text=text, blocks=literal(blocks, AttributesJSON))
+    )
+
+
+def get_post(*, session: Session, post_id: int) -> DigestPost | None:
+    """One digest message record, or None."""
+    return session.get(DigestPost, post_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -138,5 +139,62 @@ class DigestDelivery(SQLModel, table=True):
     chart_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class PostStatus(StrEnum):
+    """A digest message's fate, as far as its redaction needs it: `posting` (composed, being
+    sent), `posted` (Slack gave its ts), `unknown` (may have been posted; its ts is unknown)."""
+
+    POSTING = "posting"
+    POSTED = "posted"
+    UNKNOWN = "unknown"
+
+
+class DigestPost(SQLModel, table=True):
+    """A digest message as posted: where, and its blocks, so it can be redacted later.
+
+    Kept apart from the deliveries (no foreign key): removing a subscription removes its
+    deliveries, but its messages stay in Slack and must stay redactable.
+    """
+
+    __tablename__ = "digest_posts"
+    __table_args__ = (Index("ix_digest_posts_delivery", "delivery_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    delivery_id: int = Field(sa_column=Column(Integer, nullable=False))
+    subscription_id: int = Field(sa_column=Column(Integer, nullable=False))
+    channel_id: str = Field(sa_column=Column(String(32), nullable=False))
+    message_ts: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    status: PostStatus = Field(sa_column=Column(StrEnumType(PostStatus, 8), nullable=False))
+    #: The digest's timezone (a redacted comment keeps its date, written in it).
+    timezone: str = Field(sa_column=Column(String(64), nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    blocks: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(AttributesJSON, nullable=False)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    redacted_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
+class DigestQuote(SQLModel, table=True):
+    """A survey response a digest message quoted (its comment, score and customer)."""
+
+    __tablename__ = "digest_quotes"
+    __table_args__ = (
+        UniqueConstraint("post_id", "response_id", name="uq_digest_quotes_post_response"),
+        Index("ix_digest_quotes_response", "response_id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True))
+    post_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("digest_posts.id", ondelete="CASCADE"), nullable=False)
+    )
+    response_id: int = Field(sa_column=Column(Integer, nullable=False))
+
+
 SUBSCRIPTIONS = table_of(DigestSubscription)
 DELIVERIES = table_of(DigestDelivery)
+POSTS = table_of(DigestPost)
+QUOTES = table_of(DigestQuote)

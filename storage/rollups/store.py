@@ -23,7 +23,7 @@ at a time, while questions on it read the records.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -274,16 +274,21 @@ Dimensions = Mapping[str, Sequence[str]]
 
 
 def refresh(
-    sessions: SessionFactory, *, now: datetime, dimensions: Dimensions | None = None
+    sessions: SessionFactory,
+    *,
+    now: datetime,
+    dimensions: Dimensions | None = None,
+    among: Collection[str] | None = None,
 ) -> Built:
     """Build the cells of every ended day that is not rolled up, and the segment cells of each
     dimension (`dimensions` by source; None: discovered from the data with
-    `discover_dimensions`), cube by cube, a chunk of days per transaction."""
+    `discover_dimensions`, among the attribute names `among` when given), cube by cube, a chunk
+    of days per transaction."""
     built: dict[str, int] = {}
     segments: dict[tuple[str, str], int] = {}
     for cube in CUBES:
         built[cube.name] = _refresh_cube(sessions, cube, now, (BASE,))[BASE]
-        names = _dimensions_of(sessions, cube.source, dimensions)
+        names = _dimensions_of(sessions, cube.source, dimensions, among)
         if names:  # after the cube's own cells: they serve most questions
             for dimension, count in _refresh_cube(sessions, cube, now, names).items():
                 segments[(cube.name, dimension)] = count
@@ -317,12 +322,15 @@ def _refresh_cube(
 
 
 def _dimensions_of(
-    sessions: SessionFactory, source: str, dimensions: Dimensions | None
+    sessions: SessionFactory,
+    source: str,
+    dimensions: Dimensions | None,
+    among: Collection[str] | None,
 ) -> list[str]:
     if dimensions is not None:
         return [d for d in dimensions.get(source, ()) if d and len(d) <= DIMENSION_LENGTH]
     with session_scope(sessions) as session:
-        return discover_dimensions(session=session, source=source)
+        return discover_dimensions(session=session, source=source, among=among)
 
 
 #: A discovered dimension has at most this many distinct values among the newest records...
@@ -340,10 +348,15 @@ def discover_dimensions(
     source: str,
     sample: int = DISCOVERY_SAMPLE,
     most_values: int = DISCOVERY_VALUES,
+    among: Collection[str] | None = None,
 ) -> list[str]:
     """The attributes (and segment columns) of a source worth segment cells: those that take at
     most `most_values` distinct values among its newest `sample` records (plan, channel, region,
-    agent…; not ids), in name order."""
+    agent…; not ids), in name order.
+
+    `among` limits the attributes to these names: the service passes the attributes erasure
+    keeps, so that no rollup cell holds a value erasure removes from the records (a handful
+    of e-mail addresses would otherwise pass for a segment in a young database)."""
     raw = RAW[source]
     recent = select(raw).order_by(raw.c.id.desc()).limit(sample).subquery()
     dialect = session.get_bind().dialect.name
@@ -355,6 +368,7 @@ def discover_dimensions(
         select(pairs.c.key)
         .select_from(recent)
         .join(pairs, literal(True))
+        .where(pairs.c.key.in_(sorted(among)) if among is not None else literal(True))
         .group_by(pairs.c.key)
         .having(func.count(func.distinct(pairs.c.value)) <= most_values)
     )
@@ -643,3 +657,33 @@ def forget(sessions: SessionFactory) -> None:
         session.execute(delete(ROLLUP_MONTH_HISTOGRAMS))
         for cells in (*CELLS.values(), *SEGMENTS.values()):
             session.execute(delete(cells))
+
+
+def lag(
+    session: Session, *, now: datetime, window: timedelta = timedelta(days=35)
+) -> dict[str, float]:
+    """Per cube, how long ago the oldest ended day that is not rolled up ended (seconds; 0
+    when every day is built), over the last `window`: what `/metrics` shows as rollup lag.
+
+    A day is built by the refresh every 5 minutes once it ends, and unbuilt by writes that
+    touch it until the next refresh, so a healthy lag stays under a few minutes.
+    """
+    today = day_start(now)
+    out: dict[str, float] = {}
+    for cube in CUBES:
+        raw = RAW[cube.source]
+        earliest = session.execute(select(func.min(raw.c[cube.time_column]))).scalar_one()
+        first_day = stored_day(earliest) if earliest is not None else None
+        if first_day is None:
+            out[cube.name] = 0.0
+            continue
+        first = max(day_start(first_day), today - window)
+        marked = marked_days(session, cube, first, today)
+        day, behind = first, 0.0
+        while day < today:
+            if day not in marked:
+                behind = (now - (day + DAY)).total_seconds()
+                break
+            day += DAY
+        out[cube.name] = max(behind, 0.0)
+    return out
