@@ -355,6 +355,43 @@ def test_an_attribute_first_seen_after_the_build_gets_its_past_built(deps: Deps)
     assert all(same(served[q], records[q]) for q in questions)
 
 
+def test_filters_ignore_case_beyond_ascii_from_records_and_cells(deps: Deps) -> None:
+    """French segment names: `région=île-de-france` finds `Île-de-France` (SQLite's own
+    case folding knows ASCII letters only), the same from the records and the cells."""
+    spellings = ("Île-de-France", "ÎLE-DE-FRANCE", "Hauts-de-France", "Côte d'Azur")
+    rows = [
+        {
+            "external_id": f"fr{i}",
+            "source": "api",
+            "survey": "nps",
+            "score": i % 11,
+            "scale_max": 10,
+            "comment": None,
+            "customer_id": None,
+            "submitted_at": NOW - timedelta(days=1 + i % 20, hours=2),
+            "attributes": {"region": spellings[i % 4]},
+        }
+        for i in range(200)
+    ]
+    with session_scope(deps.sessions) as session:
+        upsert_responses(session=session, rows=rows)
+    questions = {
+        "nps last-30d region=île-de-france": 100,  # both spellings of it
+        "nps last-30d region=ÎLE-DE-FRANCE": 100,
+        "nps last-30d region=Île-De-France": 100,
+        "nps last-30d region=hauts-de-france": 50,
+        'nps last-30d region="CÔTE D\'AZUR"': 50,
+        "nps last-30d region!=île-de-france": 100,
+    }
+    for question, n in questions.items():
+        assert answer_text(deps=deps, text=question).current.n == n, question
+    records = {q: flat(answer_text(deps=deps, text=q, tz="Europe/Paris")) for q in questions}
+    built = refresh(deps.sessions, now=NOW)
+    assert built.segments[("responses.submitted_at", "region")] > 0
+    served = {q: flat(answer_text(deps=deps, text=q, tz="Europe/Paris")) for q in questions}
+    assert all(same(served[q], records[q]) for q in questions)
+
+
 def test_declared_dimensions_are_the_only_ones_built(deps: Deps) -> None:
     seed(deps)
     built = refresh(deps.sessions, now=NOW, dimensions={"responses": ["region"], "tickets": []})

@@ -25,9 +25,13 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import Boolean
 
 from query.plan import (
     OTHER,
@@ -132,11 +136,54 @@ def dimension(source: Source | str, name: str) -> ColumnElement[Any]:
     return named_value(source, TABLES[source], name)
 
 
+class SameText(ColumnElement[bool]):
+    """`value` is the text `wanted`, whatever the case of either: a filter's test.
+
+    PostgreSQL compares `lower(value)` with the lowered text (its `lower` folds every letter,
+    `Île` as `île`). SQLite's `lower` and `NOCASE` fold ASCII letters only, and `lower` costs a
+    call per record; so on SQLite the value is compared `COLLATE NOCASE` with the few spellings
+    of the text that differ in the case of its other letters (`spellings`): as cheap as a plain
+    comparison, and `région=île-de-france` finds `Île-de-France`.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition already: no `= 1` on SQLite
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads this list as its cache key)
+        ("value", InternalTraversal.dp_clauseelement),
+        ("wanted", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, value: ColumnElement[Any], wanted: str) -> None:
+        self.value = value
+        self.wanted = wanted
+
+
+def spellings(text: str) -> list[str]:
+    """The spellings of `text` an ASCII-only case-insensitive comparison must be offered to
+    match it whatever the case of its non-ASCII letters (as typed, lower, upper, capitalised,
+    title case: `île-de-france` finds `Île-de-France`, `ÉQUIPE` and `équipe`)."""
+    if text.isascii():
+        return [text]
+    return list(dict.fromkeys([text, text.lower(), text.upper(), text.capitalize(), text.title()]))
+
+
+@compiles(SameText)
+def _same_text(element: SameText, compiler: SQLCompiler, **kw: Any) -> str:
+    same = func.lower(element.value) == element.wanted.lower()
+    return compiler.process(same, **kw)
+
+
+@compiles(SameText, "sqlite")
+def _same_text_sqlite(element: SameText, compiler: SQLCompiler, **kw: Any) -> str:
+    same = element.value.collate("NOCASE").in_(spellings(element.wanted))
+    return compiler.process(same, **kw)
+
+
 def filter_on(value: ColumnElement[Any], f: Filter) -> ColumnElement[bool]:
     """SQL for one filter on a value, case-insensitive (`!=` keeps the rows without one)."""
-    lowered = func.lower(value)
-    wanted = f.value.lower()
-    return or_(lowered.is_(None), lowered != wanted) if f.negate else lowered == wanted
+    same = SameText(value, f.value)
+    return or_(value.is_(None), ~same) if f.negate else same
 
 
 def filter_conditions(source: Source | str, filters: Sequence[Filter]) -> list[ColumnElement[bool]]:
