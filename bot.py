@@ -38,6 +38,7 @@ log = logging.getLogger("kpibot")
 FEATURE_PACKAGES = (
     "handlers.answers",
     "handlers.ingest",
+    "handlers.connectors",
     "handlers.digests",
     "handlers.alerts",
     "handlers.rollups",

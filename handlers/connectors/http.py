@@ -1,0 +1,106 @@
+"""`POST /webhooks/<vendor>`: one route per connector, the same steps for every vendor.
+
+1. The secret's setting is unset: 503 naming it (nothing is read).
+2. The signature (or token) over the raw body is wrong, missing or stale: 401, nothing stored.
+3. The body is not JSON, or the payload cannot be read or is invalid: 422 saying what was wrong,
+   nothing stored, logged with the vendor's delivery id.
+4. An event kpibot does not use: 200 `{"ignored": "<why>"}` (vendors disable webhooks that keep
+   failing).
+5. Otherwise its records are merged in one small transaction: 200 `{"created": N, "updated": M}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from handlers.connectors.base import Connector, Forged, Ignored, Received, Unreadable
+from handlers.connectors.records import write
+from handlers.deps import Deps
+
+log = logging.getLogger("kpibot.connectors")
+
+
+def _refused(connector: Connector, exc: Unreadable, delivery: str | None) -> JSONResponse:
+    log.warning(
+        "%s delivery %s refused (422, nothing stored): %s",
+        connector.title,
+        delivery or "(no id)",
+        exc,
+    )
+    body = {"detail": str(exc), "field": exc.field, "delivery": delivery, "stored": 0}
+    return JSONResponse(body, status_code=422)
+
+
+def _endpoint(deps: Deps, connector: Connector) -> Callable[..., Any]:
+    async def receive(request: Request) -> JSONResponse:
+        secret = connector.secret(deps.settings)
+        if secret is None:
+            detail = f"the {connector.title} connector is off: set {connector.setting}"
+            return JSONResponse({"detail": detail}, status_code=503)
+        received = Received(
+            body=await request.body(),
+            headers=request.headers,
+            query=request.query_params,
+            at=deps.clock(),
+        )
+        try:
+            connector.verify(received, secret)
+        except Forged as exc:
+            log.warning("%s delivery refused (401, nothing stored): %s", connector.title, exc)
+            return JSONResponse({"detail": str(exc)}, status_code=401)
+        try:
+            payload = orjson.loads(received.body)
+        except orjson.JSONDecodeError as exc:
+            return _refused(connector, Unreadable(f"body is not JSON: {exc}"), None)
+        delivery = _delivery(connector, received, payload)
+        try:
+            outcome = connector.read(received, payload)
+            if isinstance(outcome, Ignored):
+                log.info("%s delivery %s ignored: %s", connector.title, delivery, outcome.reason)
+                return JSONResponse({"ignored": outcome.reason})
+            counts = await run_in_threadpool(write, deps, outcome, source=connector.name)
+        except Unreadable as exc:
+            return _refused(connector, exc, delivery)
+        return JSONResponse({"created": counts.created, "updated": counts.updated})
+
+    return receive
+
+
+def _delivery(connector: Connector, received: Received, payload: Any) -> str | None:
+    try:
+        return connector.delivery_id(received, payload)
+    except Unreadable:
+        return None
+
+
+def _doc(connector: Connector) -> dict[str, Any]:
+    return {
+        "responses": {
+            "200": {"description": 'stored (`{"created": N, "updated": M}`) or `{"ignored": …}`'},
+            "401": {"description": "missing, wrong or stale signature; nothing stored"},
+            "422": {"description": "a payload kpibot cannot read (what and where); nothing stored"},
+            "503": {"description": f"{connector.setting} is not set: the connector is off"},
+        }
+    }
+
+
+def router(deps: Deps, connectors: Sequence[Connector]) -> APIRouter:
+    """The webhook routes of these connectors, bound to the app's dependencies."""
+    api = APIRouter(prefix="/webhooks", tags=["connectors"])
+    for connector in connectors:
+        api.add_api_route(
+            f"/{connector.name}",
+            _endpoint(deps, connector),
+            methods=["POST"],
+            summary=f"{connector.title} webhook (signed with {connector.setting})",
+            openapi_extra=_doc(connector),
+            response_class=JSONResponse,
+        )
+    return api
