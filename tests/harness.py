@@ -5,7 +5,7 @@ instead of sleeping."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,7 +104,7 @@ class Bot:
         payload: Any,
         *,
         query: str = "",
-        headers: dict[str, str | None] | None = None,
+        headers: Mapping[str, str | None] | None = None,
         secret: str | None = None,
         at: datetime | None = None,
         event: str | None = None,
