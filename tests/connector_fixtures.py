@@ -18,14 +18,24 @@ from tests.vendors import SETTINGS
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
+class Clock:
+    """The bot's clock: NOW until a test moves it."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 @contextmanager
-def connected_bot(db_url: str, **settings: Any) -> Iterator[Bot]:
-    """The bot on `db_url` with every connector on, its clock fixed at NOW."""
+def connected_bot(db_url: str, clock: Clock | None = None, **settings: Any) -> Iterator[Bot]:
+    """The bot on `db_url` with every connector on, its clock fixed at NOW (or `clock`)."""
     with serve_bot(
         db_url,
         members=("U0ADMIN", "U0LEAD"),
         admins=["U0ADMIN"],
-        clock=lambda: NOW,
+        clock=clock or Clock(),
         **{**SETTINGS, **settings},
     ) as bot:
         yield bot
