@@ -31,16 +31,24 @@ def problem(exc: ValidationError) -> Unreadable:
     return Unreadable(message, ".".join(where) or None)
 
 
-def validated(kind: RecordKind, records: Sequence[dict[str, Any]], *, source: str) -> list[Any]:
-    """Records as rows to store, checked like the API's, each keeping its `event_at`."""
+def keeping_event_at(
+    kind: RecordKind, records: Sequence[dict[str, Any]], *, source: str
+) -> list[Any]:
+    """`validate_rows` for records that carry their `event_at` (a preset's, a connector's):
+    the same checks, the same `ValidationError`s, and each row keeps its record's time."""
     plain = [{k: v for k, v in record.items() if k != "event_at"} for record in records]
-    try:
-        rows = validate_rows(kind, plain, source=source)
-    except ValidationError as exc:
-        raise problem(exc) from None
+    rows = validate_rows(kind, plain, source=source)
     for row, record in zip(rows, records, strict=True):
         row["event_at"] = record.get("event_at")
     return rows
+
+
+def validated(kind: RecordKind, records: Sequence[dict[str, Any]], *, source: str) -> list[Any]:
+    """A delivery's records as rows to store, checked like the API's; `Unreadable` else."""
+    try:
+        return keeping_event_at(kind, records, source=source)
+    except ValidationError as exc:
+        raise problem(exc) from None
 
 
 def write(deps: Deps, records: Records, *, source: str) -> Counts:
