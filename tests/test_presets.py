@@ -197,6 +197,7 @@ def test_importing_after_the_webhooks_duplicates_nothing(
         [zendesk_row(**{"Created at": stamp, "First reply time in minutes": 90, "Group": "Care"})],
     )
     code, output = run(db_url, "tickets", str(export), "--preset", "zendesk", "--tz", "UTC")
+    assert code == 0, output
     assert "(0 created, 1 updated)" in output, output
     [ticket] = stored_tickets(session_factory).values()
     assert ticket.first_response_at is not None
