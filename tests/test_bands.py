@@ -123,3 +123,13 @@ def test_csat_of_mixed_scales_is_the_same_from_the_records_and_the_rollups(deps:
     refresh(deps.sessions, now=NOW)
     assert answer_text(deps=deps, text="csat last-7d", now=NOW).current == csat.current
     assert answer_text(deps=deps, text="ces-net last-7d", now=NOW).current == net.current
+
+
+def test_a_short_scales_answer_says_what_it_means_in_both_languages() -> None:
+    from handlers.formatting import score
+
+    assert score("csat", 1, 2) == "*1/2* CSAT (dissatisfied)"
+    assert score("csat", 2, 3, "fr") == "*2/3* CSAT (neutre)"
+    assert score("ces", 2, 2, "fr") == "*2/2* CES (satisfait)"
+    assert score("csat", 4, 5) == "*4/5* CSAT"
+    assert score("nps", 3, 10) == "*3/10* NPS"
