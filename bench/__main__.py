@@ -9,6 +9,7 @@ BENCHMARKS = {
     "ingest": "bench.ingest",
     "query": "bench.query",
     "slack": "bench.slack_latency",
+    "webhooks": "bench.webhooks",
 }
 
 
