@@ -242,3 +242,16 @@ def test_serve_says_which_connectors_are_on() -> None:
     ):
         assert setting in off
     assert "KPIBOT_TYPEFORM_SECRET" not in off
+
+
+def test_a_setting_may_hold_two_secrets(db_url: str) -> None:
+    """Zendesk's event webhook and its CSAT trigger's webhook each have their own secret."""
+    from tests.vendors import zendesk_satisfaction
+
+    with connected_bot(db_url, zendesk_webhook_secret="events-secret, trigger-secret") as bot:
+        payload, _, _ = storable("zendesk")
+        assert bot.deliver("zendesk", payload, secret="events-secret").status_code == 200
+        rating = zendesk_satisfaction("5158", "good", rated=NOW)
+        assert bot.deliver("zendesk", rating, secret="trigger-secret").status_code == 200
+        assert bot.deliver("zendesk", rating, secret="another").status_code == 401
+        assert stored(bot) == 2

@@ -90,10 +90,14 @@ class Connector(ABC):
     #: Its export's import preset (`kpibot import … --preset NAME`), if it has one.
     preset: ClassVar[Preset | None] = None
 
-    def secret(self, settings: Settings) -> str | None:
-        """Its secret, or None while the setting is unset (the webhook then answers 503)."""
+    def secrets(self, settings: Settings) -> list[str]:
+        """Its secrets (a setting may hold several, separated by commas: two Zendesk webhooks
+        each have their own, and a secret being rotated is accepted beside the new one); none
+        while the setting is unset (the webhook then answers 503)."""
         value = getattr(settings, self.settings_field)
-        return None if value is None else str(value.get_secret_value())
+        if value is None:
+            return []
+        return [part.strip() for part in str(value.get_secret_value()).split(",") if part.strip()]
 
     @abstractmethod
     def verify(self, received: Received, secret: str) -> None:

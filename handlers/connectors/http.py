@@ -2,6 +2,7 @@
 
 1. The secret's setting is unset: 503 naming it (nothing is read).
 2. The signature (or token) over the raw body is wrong, missing or stale: 401, nothing stored.
+   (a setting may hold several secrets, comma-separated: any of them verifies a request).
 3. The body is not JSON, or the payload cannot be read or is invalid: 422 saying what was wrong,
    nothing stored, logged with the vendor's delivery id.
 4. An event kpibot does not use: 200 `{"ignored": "<why>"}` (vendors disable webhooks that keep
@@ -40,8 +41,8 @@ def _refused(connector: Connector, exc: Unreadable, delivery: str | None) -> JSO
 
 def _endpoint(deps: Deps, connector: Connector) -> Callable[..., Any]:
     async def receive(request: Request) -> JSONResponse:
-        secret = connector.secret(deps.settings)
-        if secret is None:
+        secrets = connector.secrets(deps.settings)
+        if not secrets:
             detail = f"the {connector.title} connector is off: set {connector.setting}"
             return JSONResponse({"detail": detail}, status_code=503)
         received = Received(
@@ -50,11 +51,10 @@ def _endpoint(deps: Deps, connector: Connector) -> Callable[..., Any]:
             query=request.query_params,
             at=deps.clock(),
         )
-        try:
-            connector.verify(received, secret)
-        except Forged as exc:
-            log.warning("%s delivery refused (401, nothing stored): %s", connector.title, exc)
-            return JSONResponse({"detail": str(exc)}, status_code=401)
+        refusal = _verified(connector, received, secrets)
+        if refusal is not None:
+            log.warning("%s delivery refused (401, nothing stored): %s", connector.title, refusal)
+            return JSONResponse({"detail": str(refusal)}, status_code=401)
         try:
             payload = orjson.loads(received.body)
         except orjson.JSONDecodeError as exc:
@@ -71,6 +71,19 @@ def _endpoint(deps: Deps, connector: Connector) -> Callable[..., Any]:
         return JSONResponse({"created": counts.created, "updated": counts.updated})
 
     return receive
+
+
+def _verified(connector: Connector, received: Received, secrets: Sequence[str]) -> Forged | None:
+    """None when one of the secrets verifies the request; else the first refusal."""
+    refusals = []
+    for secret in secrets:
+        try:
+            connector.verify(received, secret)
+        except Forged as exc:
+            refusals.append(exc)
+        else:
+            return None
+    return refusals[0]
 
 
 def _delivery(connector: Connector, received: Received, payload: Any) -> str | None:

@@ -18,8 +18,8 @@ def _routers(deps: Deps) -> Sequence[APIRouter]:
 
 
 def _notes(settings: Settings) -> Sequence[str]:
-    on = [c for c in CONNECTORS if c.secret(settings) is not None]
-    off = [c for c in CONNECTORS if c.secret(settings) is None]
+    on = [c for c in CONNECTORS if c.secrets(settings)]
+    off = [c for c in CONNECTORS if not c.secrets(settings)]
     notes = []
     if on:
         names = ", ".join(f"{c.title} (/webhooks/{c.name})" for c in on)
