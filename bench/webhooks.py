@@ -191,18 +191,20 @@ def bench_database(
         runs["bulk"].append(time_bulk(url, records))
     best = {key: min(times) for key, times in runs.items()}
     print(
-        f"\n{label}: {count:,} webhook deliveries and {count:,} bulk API tickets, best of {repeat}"
+        f"\n{label}: {count:,} webhook deliveries, {bulk:,} bulk API tickets, "
+        f"best of {repeat} interleaved rounds"
     )
-    print(f"  {'loader':<40}{'seconds':>9}{'per second':>12}   all rounds (s)")
-    for name, key, unit in (
-        ("webhooks, one event a request, 1 conn.", "one", "deliveries"),
-        (f"webhooks, one event a request, {connections} conn.", "many", "deliveries"),
-        ("bulk API, 10,000 tickets a request", "bulk", "records"),
+    print(f"  {'loader':<42}{'seconds':>9}{'per second':>12}   all rounds (s)")
+    for name, key, items, unit in (
+        ("webhooks, one event a request, 1 conn.", "one", count, "deliveries/s"),
+        (f"webhooks, one event a request, {connections} conn.", "many", count, "deliveries/s"),
+        ("bulk API, 10,000 tickets a request", "bulk", bulk, "records/s"),
     ):
         rounds = " ".join(f"{t:.2f}" for t in runs[key])
-        print(f"  {name:<40}{best[key]:>9.2f}{count / best[key]:>12,.0f}   {rounds}   {unit}")
-    ratio = best["one"] / best["bulk"]
-    print(f"  a delivery costs as much as {ratio:,.0f} bulk records (1 connection)")
+        rate = items / best[key]
+        print(f"  {name:<42}{best[key]:>9.2f}{rate:>12,.0f}   {rounds}  ({unit})")
+    ratio = (best["one"] / count) / (best["bulk"] / bulk)
+    print(f"  one delivery costs as much as {ratio:,.0f} records of a bulk request")
 
 
 def main(argv: list[str]) -> int:
