@@ -377,3 +377,12 @@ def test_bad_preset_and_map_options_are_refused_before_anything_is_stored(
     assert code != 0
     assert message in output
     assert stored_tickets(session_factory) == {}
+
+
+def test_the_import_help_names_every_preset() -> None:
+    from handlers.connectors.registry import PRESETS
+
+    shown = CliRunner().invoke(cli, ["import", "--help"]).output
+    assert sorted(PRESETS) == ["freshdesk", "intercom", "typeform", "zendesk"]
+    for name in PRESETS:
+        assert name in shown
