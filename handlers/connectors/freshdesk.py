@@ -91,6 +91,13 @@ def _token_matches(received: Received, secret: str) -> bool:
     return found
 
 
+def _tags(value: Any) -> str | None:
+    """`{{ticket.tags}}` (`a,b`), or a list of tags."""
+    if isinstance(value, list):
+        return joined(value)
+    return joined(str(value).split(",")) if isinstance(value, str) else None
+
+
 class Freshdesk(Connector):
     name = "freshdesk"
     title = "Freshdesk"
@@ -131,7 +138,7 @@ class Freshdesk(Connector):
                 "status": status or None,
                 "priority": (text(payload.get("priority"), "priority") or "").lower() or None,
                 "type": (text(payload.get("type"), "type") or "").lower() or None,
-                "tags": joined(str(payload.get("tags") or "").split(",")),
+                "tags": _tags(payload.get("tags")),
             },
             "event_at": now,
         }

@@ -177,7 +177,7 @@ class Typeform(Connector):
             if not ids:
                 raise Unreadable(f"the form has no question whose ref or id is {wanted!r}", "field")
             for index, answer in enumerate(answers):
-                if isinstance(answer, Mapping) and _field(answer).get("id") in ids:
+                if isinstance(answer, Mapping) and _id(_field(answer)) in ids:
                     return index, answer
             return Ignored(f"the response does not answer question {wanted!r}")
         for index, answer in enumerate(answers):
@@ -213,13 +213,19 @@ class Typeform(Connector):
         wanted = (query.get("comment") or "").strip()
         if wanted:
             ids = _field_ids(fields, answers, wanted)
-            chosen = [a for a in answers if isinstance(a, Mapping) and _field(a).get("id") in ids]
+            chosen = [a for a in answers if isinstance(a, Mapping) and _id(_field(a)) in ids]
         else:
             chosen = [a for a in _typed(answers, "long_text", by_field=True)]
         for answer in chosen:
             if answer.get("type") == "text":
                 return text(answer.get("text"), "text")
         return None
+
+
+def _id(found: Mapping[str, Any]) -> str | None:
+    """A question's id (a string as Typeform sends it; anything else is no id)."""
+    value = found.get("id")
+    return value if isinstance(value, str) else None
 
 
 def _field(answer: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -238,17 +244,13 @@ def _typed(answers: list[Any], kind: str, *, by_field: bool = False) -> list[Map
 
 def _field_ids(fields: list[Any], answers: list[Any], wanted: str) -> set[str]:
     """The ids of the questions a `ref` or `id` names (answers carry ids, sometimes refs)."""
-    ids = {
-        str(f.get("id"))
-        for f in fields
-        if isinstance(f, Mapping) and wanted in (f.get("ref"), f.get("id"))
+    questions = [f for f in fields if isinstance(f, Mapping)]
+    questions += [_field(a) for a in answers if isinstance(a, Mapping)]
+    return {
+        found
+        for question in questions
+        if wanted in (question.get("ref"), question.get("id")) and (found := _id(question))
     }
-    ids |= {
-        str(_field(a).get("id"))
-        for a in answers
-        if isinstance(a, Mapping) and wanted in (_field(a).get("ref"), _field(a).get("id"))
-    }
-    return ids
 
 
 CONNECTOR = Typeform()
