@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -38,6 +38,7 @@ log = logging.getLogger("kpibot")
 FEATURE_PACKAGES = (
     "handlers.answers",
     "handlers.ingest",
+    "handlers.connectors",
     "handlers.digests",
     "handlers.alerts",
     "handlers.rollups",
@@ -479,6 +480,26 @@ def _checked_source(value: str | None) -> str | None:
     type=click.IntRange(1, 100_000),
     help="Lines read before their rows are validated and written together.",
 )
+@click.option(
+    "--preset",
+    help="Read a vendor's own export: zendesk, intercom, freshdesk (tickets) or typeform "
+    "(responses); its rows keep the vendor's ids and source, like its webhooks'.",
+)
+@click.option(
+    "--map",
+    "mapping",
+    metavar="'COLUMN=FIELD,…'",
+    help="Read a CSV's columns as these fields (or attributes.NAME); other columns are ignored.",
+)
+@click.option("--tz", help="Time zone of the file's times that carry no offset (Europe/Paris).")
+@click.option(
+    "--survey",
+    type=click.Choice(["nps", "csat", "ces", "enps"]),
+    help="Survey of responses whose rows name none (--map, --preset typeform).",
+)
+@click.option(
+    "--scale-max", type=click.IntRange(2, 100), help="Top of their scale (default per survey)."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def import_command(
     kind: str,
@@ -488,12 +509,18 @@ def import_command(
     skip_invalid: bool,
     rejects_path: Path | None,
     batch_size: int,
+    preset: str | None,
+    mapping: str | None,
+    tz: str | None,
+    survey: str | None,
+    scale_max: int | None,
     quiet: bool,
 ) -> None:
     """Import survey responses, tickets or metrics from a CSV or JSONL FILE.
 
     Idempotent like the API: re-importing a row with the same (source, external_id) updates it.
-    A bad row stops the import with its line number and keeps nothing of the file.
+    A bad row stops the import with its line number and keeps nothing of the file. With
+    --preset or --map the file is a vendor's export or any CSV (see docs/connectors.md).
     """
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
@@ -506,6 +533,9 @@ def import_command(
         fmt = file_format or detect_format(path)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    custom = preset is not None or mapping is not None
+    if custom and fmt != "csv":
+        raise click.UsageError("--preset and --map read CSV files")
     progress = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -517,6 +547,30 @@ def import_command(
     )
     with running(settings) as deps:
         tune_gc()
+        extra: dict[str, Any] = {}
+        skips = ""
+        writer: Callable[..., Any] | None = (
+            AlertingResponsesWriter(deps) if kind == "responses" else None
+        )
+        if custom:
+            from handlers.connectors.imports import plan
+
+            try:
+                chosen = plan(
+                    deps,
+                    kind,  # type: ignore[arg-type]
+                    preset=preset,
+                    mapping=mapping,
+                    tz=tz,
+                    survey=survey,
+                    scale_max=scale_max,
+                    source=source,
+                )
+            except ValueError as exc:
+                raise click.UsageError(str(exc)) from exc
+            extra = {"row_reader": chosen.row_reader, "validate": chosen.validate}
+            writer = chosen.writer or writer
+            source, skips = chosen.source, chosen.skips
         try:
             with progress:
                 task = progress.add_task(f"{kind} ← {path.name}", total=path.stat().st_size)
@@ -530,7 +584,8 @@ def import_command(
                     rejects_path=rejects_path,
                     batch_size=batch_size,
                     progress=lambda done: progress.update(task, completed=done),
-                    writer=AlertingResponsesWriter(deps) if kind == "responses" else None,
+                    writer=writer,
+                    **extra,
                 )
         except RowError as exc:
             message = f"{path}: {exc} (nothing of this file was imported)"
@@ -538,6 +593,8 @@ def import_command(
     click.echo(
         f"{path}: {report.rows} rows imported ({report.created} created, {report.updated} updated)"
     )
+    if report.skipped:
+        click.echo(f"{report.skipped} rows skipped: {skips}", err=True)
     if report.rejected:
         click.echo(
             f"{report.rejected} invalid rows skipped, written with their reasons to "

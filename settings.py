@@ -144,6 +144,29 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("KPIBOT_DIMENSIONS", "dimensions"),
     )
 
+    #: The connectors' secrets (`POST /webhooks/<vendor>`): unset, the vendor's webhook answers
+    #: 503 naming its setting.
+    typeform_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("KPIBOT_TYPEFORM_SECRET", "typeform_secret")
+    )
+    delighted_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("KPIBOT_DELIGHTED_API_KEY", "delighted_api_key")
+    )
+    intercom_client_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("KPIBOT_INTERCOM_CLIENT_SECRET", "intercom_client_secret"),
+    )
+    zendesk_webhook_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("KPIBOT_ZENDESK_WEBHOOK_SECRET", "zendesk_webhook_secret"),
+    )
+    helpscout_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("KPIBOT_HELPSCOUT_SECRET", "helpscout_secret")
+    )
+    freshdesk_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("KPIBOT_FRESHDESK_TOKEN", "freshdesk_token")
+    )
+
     comment_retention: timedelta | None = Field(
         None,
         validation_alias=AliasChoices("KPIBOT_COMMENT_RETENTION", "comment_retention"),
@@ -237,7 +260,18 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("ingest_token", "slack_bot_token", "slack_signing_secret", "slack_app_token")
+    @field_validator(
+        "ingest_token",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "typeform_secret",
+        "delighted_api_key",
+        "intercom_client_secret",
+        "zendesk_webhook_secret",
+        "helpscout_secret",
+        "freshdesk_token",
+    )
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():

@@ -11,6 +11,7 @@ BENCHMARKS = {
     "segments": "bench.segments",
     "slack": "bench.slack_latency",
     "words": "bench.words",
+    "webhooks": "bench.webhooks",
 }
 
 

@@ -216,7 +216,10 @@ def hand_sql(db: Db, key: str, days: int) -> Any:
         measure = {
             "nps": "SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), "
             "SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END)",
-            "csat": "SUM(CASE WHEN score >= scale_max - 1 THEN 1 ELSE 0 END), 0",
+            # satisfied per scale (kpis.bands.TOP): the top answer of a 2- or 3-point scale,
+            # the top two boxes of a longer one
+            "csat": "SUM(CASE WHEN score >= scale_max - (CASE WHEN scale_max <= 3 THEN 0 "
+            "ELSE 1 END) THEN 1 ELSE 0 END), 0",
             "ces": "SUM(score), SUM(score * score)",
         }[key]
         return db.query(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.i18n import figure_reason, word
+from kpis import bands
 from kpis.result import Figure, KpiResult
 from kpis.stats import round_half_away
 
@@ -26,6 +27,15 @@ def number(value: float, digits: int = 0, language: str = "en") -> str:
     if language == "fr":
         text = text.replace(",", "\u202f").replace(".", ",")
     return MINUS + text if rounded < 0 else text
+
+
+def score(survey: str, value: int, scale_max: int, language: str = "en") -> str:
+    """`*3/10* NPS`; a short scale's answer also says what it means (`*1/2* CSAT
+    (dissatisfied)`: a Zendesk bad rating, a Typeform no), as `kpis.bands` reads it."""
+    text = f"*{value}/{scale_max}* {survey.upper()}"
+    if survey in ("csat", "ces") and scale_max <= bands.SHORT_SCALE:
+        text += f" ({word('verdict_' + bands.verdict(survey, value, scale_max), language)})"
+    return text
 
 
 def duration(seconds: float, language: str = "en") -> str:

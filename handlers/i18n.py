@@ -220,6 +220,9 @@ _EN: dict[str, str] = {
     "schedule_no_earlier": "cron '{cron}' has no earlier fire time",
     # --- alerts ----------------------------------------------------------------------------
     "alert_customer": "customer `{id}`",
+    "verdict_high": "satisfied",
+    "verdict_middle": "neutral",
+    "verdict_low": "dissatisfied",
     "alert_previous_answers": "Previous answers: {answers}",
     "alert_first_answer": "First answer from this customer",
     "alert_open_tickets": "Open tickets: {count} ({tickets})",
@@ -540,6 +543,9 @@ _FR: dict[str, str] = {
     "schedule_no_earlier": "le cron « {cron} » n'a pas d'horaire précédent",
     # --- alerts ----------------------------------------------------------------------------
     "alert_customer": "client `{id}`",
+    "verdict_high": "satisfait",
+    "verdict_middle": "neutre",
+    "verdict_low": "insatisfait",
     "alert_previous_answers": "Réponses précédentes : {answers}",
     "alert_first_answer": "Première réponse de ce client",
     "alert_open_tickets": "Demandes ouvertes : {count} ({tickets})",

@@ -105,7 +105,9 @@ CATALOGUE: tuple[Kpi, ...] = (
         unit="percent",
         direction="up",
         formula=TopBox("csat"),
-        definition="% of answers in the top two boxes (4–5 on 1–5)",
+        definition=(
+            "% satisfied: top two boxes (4–5 on 1–5), the top answer of a 2- or 3-point scale"
+        ),
         aliases=(
             "satisfaction",
             "taux-de-satisfaction",
@@ -143,7 +145,9 @@ CATALOGUE: tuple[Kpi, ...] = (
         unit="nps",
         direction="up",
         formula=NetScore("ces", nps_bands=False),
-        definition="% easy (top two boxes) − % difficult (1–2)",
+        definition=(
+            "% easy (top two boxes) − % difficult (bottom two; ends of a 2- or 3-point scale)"
+        ),
         aliases=("net-effort", "effort-net"),
     ),
     Kpi(

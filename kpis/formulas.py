@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from kpis.bands import BOTTOM_TWO, NPS_DETRACTOR, PROMOTER, TOP_TWO, of_survey
+from kpis.bands import BOTTOM, NPS_DETRACTOR, PROMOTER, TOP, of_survey
 from kpis.result import FEWER_THAN_FIVE, NO_DATA, ZERO_DENOMINATOR, Figure
 from kpis.stats import (
     mean_and_variance,
@@ -108,7 +108,8 @@ class NetScore(Formula):
     """100 × (promoters − detractors) / n: NPS, eNPS, and the net effort score."""
 
     survey: str
-    #: Promoters/easy: score ≥ scale_max − top_offset; detractors: score ≤ bottom (or ≤ 6 for NPS).
+    #: NPS bands (promoters 9–10, detractors 0–6), else the scale's top and bottom
+    #: (`kpis.bands.TOP`/`BOTTOM`: the end answers of a short scale, two boxes otherwise).
     nps_bands: bool = True
     minimum: int = 0
 
@@ -116,11 +117,11 @@ class NetScore(Formula):
     def privacy_floor(self) -> int:  # type: ignore[override]
         return self.minimum
 
-    def _conds(self) -> tuple[tuple[Cond, ...], tuple[Cond, ...]]:
+    def _conds(self) -> tuple[tuple[Condition, ...], tuple[Condition, ...]]:
         base = of_survey(self.survey)
         if self.nps_bands:
             return (base, PROMOTER), (base, NPS_DETRACTOR)
-        return (base, TOP_TWO), (base, BOTTOM_TWO)
+        return (base, TOP), (base, BOTTOM)
 
     def scans(self, windows: Sequence[Window]) -> list[ScanNeed]:
         top, bottom = self._conds()
@@ -172,7 +173,7 @@ class NetScore(Formula):
 
 @dataclass(frozen=True)
 class TopBox(Formula):
-    """% of answers in the top two boxes of their scale (CSAT)."""
+    """% of satisfied answers (CSAT): the top of each answer's own scale (`kpis.bands.TOP`)."""
 
     survey: str
 
@@ -182,7 +183,7 @@ class TopBox(Formula):
             ScanNeed(
                 "responses",
                 "submitted_at",
-                (Measure(N, "count", where=(base,)), Measure(HIT, "count", where=(base, TOP_TWO))),
+                (Measure(N, "count", where=(base,)), Measure(HIT, "count", where=(base, TOP))),
             )
         ]
 

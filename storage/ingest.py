@@ -6,6 +6,13 @@ one look-up of which keys already exist, so `created`/`updated` are exact.
 Within one batch the last version of a key wins. Writes of responses and tickets also make the
 daily rollups forget the days they touch, old and new (`storage.rollups`), in the same transaction.
 
+The API and the files **replace** a stored record with the one sent (`upsert_*`). The connectors
+**merge** one vendor event into it instead (`merge_tickets`, `merge_responses`): vendors send a
+ticket piece by piece, out of order and more than once, so each column has its own rule (the
+first instant stays the first, a flag once set stays set, a label follows the newest event,
+`event_at` dating them), evaluated by the database inside the `DO UPDATE` so that two deliveries
+of one ticket at once cannot lose each other's fields.
+
 This is the hot path of every ingest (10,000-row API requests, multi-million-line imports), so
 rows go to the driver as ready-made tuples: instants converted to the column's storage form a
 whole column at a time (`storage.types.utc_texts`: naive UTC text on SQLite, exactly as
@@ -22,7 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import String, Table, func, select
@@ -126,8 +133,85 @@ def _from_json(table: Table, columns: Sequence[str]) -> str:
     return f"SELECT {', '.join(terms)} FROM jsonb_array_elements(CAST(%s AS jsonb)) AS r"
 
 
+#: How a connector's event merges into the stored row, per column (`_merged`):
+#: `first`/`last`: the earliest/latest instant of the two (a first response stays the first);
+#: `newer`: the value of the newer event (by `event_at`), a missing one never erasing a stored
+#: one; `max`: the larger count; `any`: a flag once set stays set; `attributes`: both sets of
+#: attributes, the newer event's value winning a shared name; `seconds:A-B`: recomputed from
+#: the merged instants A and B.
+MERGE_RULES: dict[str, dict[str, str]] = {
+    "tickets": {
+        "created_at": "first",
+        "first_response_at": "first",
+        "resolved_at": "first",
+        "first_response_seconds": "seconds:first_response_at-created_at",
+        "resolution_seconds": "seconds:resolved_at-created_at",
+        "handle_seconds": "newer",
+        "contacts": "max",
+        "escalated": "any",
+        "reopened": "any",
+        "channel": "newer",
+        "team": "newer",
+        "agent": "newer",
+        "customer_id": "newer",
+        "attributes": "attributes",
+        "event_at": "last",
+    },
+    "survey_responses": {
+        "survey": "newer",
+        "score": "newer",
+        "scale_max": "newer",
+        "comment": "newer",
+        "customer_id": "newer",
+        "submitted_at": "first",
+        "attributes": "attributes",
+        "event_at": "last",
+    },
+}
+
+
+def _merged(table: Table, dialect: str, name: str) -> str:
+    """SQL for one column of a merge write: the stored row is `table.name`, the event `excluded`."""
+    old, new = f"{table.name}.{name}", f"excluded.{name}"
+    newer = f"({table.name}.event_at IS NULL OR excluded.event_at >= {table.name}.event_at)"
+    rule = MERGE_RULES[table.name].get(name, "new")
+
+    def extreme(kind: str, a: str, b: str) -> str:
+        if dialect == "postgresql":  # LEAST and GREATEST leave NULLs out
+            return f"{'LEAST' if kind == 'first' else 'GREATEST'}({a}, {b})"
+        return f"{'MIN' if kind == 'first' else 'MAX'}(COALESCE({a}, {b}), COALESCE({b}, {a}))"
+
+    if rule in ("first", "last"):
+        return extreme(rule, old, new)
+    if rule == "newer":
+        return (
+            f"CASE WHEN {new} IS NULL THEN {old} WHEN {old} IS NULL OR {newer} THEN {new} "
+            f"ELSE {old} END"
+        )
+    if rule == "max":
+        return extreme("last", old, new)
+    if rule == "any":
+        return f"({old} OR {new})"
+    if rule == "attributes":
+        if dialect == "postgresql":
+            return f"CASE WHEN {newer} THEN {old} || {new} ELSE {new} || {old} END"
+        return f"CASE WHEN {newer} THEN json_patch({old}, {new}) ELSE json_patch({new}, {old}) END"
+    if rule.startswith("seconds:"):
+        later, earlier = (_merged(table, dialect, c) for c in rule[8:].split("-"))
+        if dialect == "postgresql":
+            return (
+                f"CAST(ROUND(CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS numeric), 3) "
+                "AS double precision)"
+            )
+        return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
+    return new
+
+
+Mode = Literal["insert", "replace", "merge"]
+
+
 @cache
-def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
+def _writer(table: Table, dialect: str, mode: Mode) -> _Writer:
     if dialect not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"kpibot supports SQLite and PostgreSQL, not {dialect}")
     columns = tuple(c.name for c in table.columns if not c.primary_key)
@@ -149,11 +233,12 @@ def _writer(table: Table, dialect: str, upsert: bool) -> _Writer:
         )
         values = _from_json(table, columns)
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) {values}"
-    if upsert:
+    if mode != "insert":
+        kept = ("source", "external_id", "received_at")
         updates = ", ".join(
-            f"{name} = excluded.{name}"
+            f"{name} = {_merged(table, dialect, name) if mode == 'merge' else f'excluded.{name}'}"
             for name in columns
-            if name not in ("source", "external_id", "received_at")
+            if name not in kept
         )
         sql += f" ON CONFLICT (source, external_id) DO UPDATE SET {updates}"
     instants = tuple(
@@ -194,14 +279,16 @@ def _existing(
     return found
 
 
-def _upsert(session: Session, table: Table, rows: Iterable[Mapping[str, Any]]) -> Counts:
+def _upsert(
+    session: Session, table: Table, rows: Iterable[Mapping[str, Any]], mode: Mode = "replace"
+) -> Counts:
     """Write rows keyed on (source, external_id); the last duplicate in the batch wins."""
     rows = rows if isinstance(rows, Sequence) else list(rows)
     latest = {(row["source"], row["external_id"]): row for row in rows}
     if not latest:
         return Counts()
     dialect = session.get_bind().dialect.name
-    writer = _writer(table, dialect, True)
+    writer = _writer(table, dialect, mode)
     if writer.rolled:
         rollups.writing(session)
     by_source: dict[str, list[str]] = {}
@@ -237,7 +324,7 @@ def _append(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -
     if not rows:
         return Counts()
     dialect = session.get_bind().dialect.name
-    writer = _writer(table, dialect, False)
+    writer = _writer(table, dialect, "insert")
     _write(session, dialect, writer, _parameters(writer, dialect, rows)[0])
     return Counts(created=len(rows))
 
@@ -268,6 +355,24 @@ def upsert_tickets(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> Co
     stores them.
     """
     return _upsert(session, TICKETS, (_with_durations(row) for row in rows))
+
+
+def merge_tickets(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> Counts:
+    """Merge vendor events into the stored tickets (`MERGE_RULES`): a new one is created; for a
+    stored one the earliest creation, first response and resolution stay, a flag once set stays
+    set, and team, agent, channel, customer and attributes follow the newest event (`event_at`),
+    a missing value never erasing a stored one. Re-sending an event changes nothing.
+
+    The durations are recomputed by the database from the merged instants.
+    """
+    return _upsert(session, TICKETS, (_with_durations(row) for row in rows), "merge")
+
+
+def merge_responses(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> Counts:
+    """Merge vendor events into the stored survey responses (`MERGE_RULES`): the newest event's
+    score stands, a comment or customer once given is never erased, attributes add up, and
+    `submitted_at` stays the first one seen."""
+    return _upsert(session, RESPONSES, rows, "merge")
 
 
 def upsert_counters(*, session: Session, rows: Iterable[Mapping[str, Any]]) -> Counts:

@@ -77,6 +77,9 @@ class SurveyResponse(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    #: The vendor's time of the newest event merged into this row by a connector (its merge
+    #: write keeps what a newer event set); None for the API's and files' records.
+    event_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class Ticket(SQLModel, table=True):
@@ -145,6 +148,9 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    #: The vendor's time of the newest event merged into this row by a connector (see
+    #: `storage.ingest.merge_tickets`); None for the API's and files' records.
+    event_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class Counter(SQLModel, table=True):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,6 +131,31 @@ class Bot:
         assert reply.status_code == 200, reply.text
         result: dict[str, Any] = reply.json()
         return result
+
+    def deliver(
+        self,
+        vendor: str,
+        payload: Any,
+        *,
+        query: str = "",
+        headers: Mapping[str, str | None] | None = None,
+        secret: str | None = None,
+        at: datetime | None = None,
+        event: str | None = None,
+    ) -> httpx.Response:
+        """A vendor's webhook delivery, signed as the vendor signs it (`tests.vendors.sign`),
+        to `/webhooks/<vendor>`; `headers` replace the signed ones (None values drop them)."""
+        from tests.vendors import body_of, sign
+
+        body = payload if isinstance(payload, bytes) else body_of(payload)
+        sent = sign(vendor, body, secret, at=at or self.deps.clock(), event=event)
+        for name, value in (headers or {}).items():
+            if value is None:
+                sent.pop(name, None)
+            else:
+                sent[name] = value
+        url = f"{self.url}/webhooks/{vendor}" + (f"?{query}" if query else "")
+        return httpx.post(url, content=body, headers=sent, timeout=15)
 
     def client(self) -> WebClient:
         """The once-only client the jobs post with."""

@@ -64,7 +64,7 @@ def _when(instant: datetime | None) -> str:
 
 def answer_line(answer: Answer, language: str = "en") -> str:
     """`*3/10* NPS · customer `c-1` · plan: enterprise · channel: email`."""
-    parts = [f"*{answer.score}/{answer.scale_max}* {answer.survey.upper()}"]
+    parts = [fmt.score(answer.survey, answer.score, answer.scale_max, language)]
     if answer.customer_id:
         parts.append(say("alert_customer", language, id=answer.customer_id))
     parts += [f"{k}: {v}" for k, v in list(answer.attributes.items())[:6]]

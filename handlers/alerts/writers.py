@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,16 +15,22 @@ from storage.alerts.store import DetractorRoute, enqueue_detractor_alerts, list_
 from storage.alerts.tables import AlertRoute
 from storage.ingest import Counts, upsert_responses
 
+#: A write of survey responses: `upsert_responses` (the API, the files) or `merge_responses`
+#: (the connectors).
+Upsert = Callable[..., Counts]
+
 
 class AlertingResponsesWriter:
-    """`upsert_responses`, then a pending alert for each fresh detractor a route matches."""
+    """`upsert_responses` (or the connectors' `merge_responses`), then a pending alert for each
+    fresh detractor a route matches, in the same transaction."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, upsert: Upsert = upsert_responses) -> None:
         self.deps = deps
+        self.upsert = upsert
 
     def __call__(self, *, session: Session, rows: Sequence[Mapping[str, Any]]) -> Counts:
         written_since = datetime.now(UTC)  # the upsert stamps updated_at with this clock
-        counts = upsert_responses(session=session, rows=rows)
+        counts = self.upsert(session=session, rows=rows)
         now = self.deps.clock()
         raised = enqueue_detractor_alerts(
             session=session,

@@ -76,7 +76,7 @@ def comment_text(comment: Comment, zone: ZoneInfo, language: str = "en") -> str:
     """A quoted comment with its score, survey, segment and date."""
     words = " ".join(clip(comment.comment, COMMENT_CHARS).split())
     day = when(comment.submitted_at.astimezone(zone), "%a %d %b", language)
-    meta = f"*{comment.score}/{comment.scale_max}* {comment.survey.upper()} · {day}"
+    meta = f"{fmt.score(comment.survey, comment.score, comment.scale_max, language)} · {day}"
     segment = _segment(comment, language)
     if segment:
         meta += f" · {segment}"

@@ -37,6 +37,25 @@ WRITERS: dict[str, Callable[..., Counts]] = {
 }
 
 
+#: A CSV row's values, in the header's order.
+Row = list[str]
+#: Reads a CSV file that is not in kpibot's field names (a vendor's export): given its header,
+#: a function from a row's values to its record (None: a row to skip). Both raise `ColumnError`
+#: for what they cannot read.
+RowReader = Callable[[Row], Callable[[Row], "dict[str, Any] | None"]]
+#: Validates a batch of records into rows to store (`storage.schemas.validate_rows`).
+Validator = Callable[..., list[dict[str, Any]]]
+
+
+class ColumnError(ValueError):
+    """A value (or a header) a `RowReader` cannot read: the column and what is wrong."""
+
+    def __init__(self, column: str | None, message: str) -> None:
+        self.column = column
+        self.message = message
+        super().__init__(f"column '{column}': {message}" if column else message)
+
+
 class RowError(Exception):
     """A row the import cannot take: where it is and what is wrong with it."""
 
@@ -56,6 +75,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     rejected: int = 0
+    #: Rows a `RowReader` skipped (e.g. an export's partial responses).
+    skipped: int = 0
     rejects_path: Path | None = None
     errors: list[RowError] = field(default_factory=list)
 
@@ -104,8 +125,15 @@ def _raw_text(raw: Raw) -> str:
     return raw if isinstance(raw, str) else _csv_text(raw)
 
 
-def _csv_records(text: IO[str], kind: str) -> Iterator[tuple[int, dict[str, Any] | RowError, Raw]]:
-    """(line, record or error, raw values) for each CSV row; extra columns become attributes."""
+#: A row a `RowReader` skipped.
+SKIPPED = None
+
+
+def _csv_records(
+    text: IO[str], kind: str, row_reader: RowReader | None = None
+) -> Iterator[tuple[int, dict[str, Any] | RowError | None, Raw]]:
+    """(line, record or error, raw values) for each CSV row; extra columns become attributes
+    (with a `row_reader`, it says what each row becomes; None for a row it skips)."""
     reader = csv.reader(text)
     try:
         header = next(reader)
@@ -113,6 +141,12 @@ def _csv_records(text: IO[str], kind: str) -> Iterator[tuple[int, dict[str, Any]
         return
     header = [name.strip().lstrip("\ufeff") for name in header]
     known = fields(kind)
+    convert = None
+    if row_reader is not None:
+        try:
+            convert = row_reader(header)
+        except ColumnError as exc:
+            raise RowError(1, exc.column, exc.message) from None
     end_line = reader.line_num
     for values in reader:
         line = end_line + 1
@@ -126,6 +160,12 @@ def _csv_records(text: IO[str], kind: str) -> Iterator[tuple[int, dict[str, Any]
                 RowError(line, None, f"{len(values)} values for {len(header)} columns"),
                 raw,
             )
+            continue
+        if convert is not None:
+            try:
+                yield line, convert(values), raw
+            except ColumnError as exc:
+                yield line, RowError(line, exc.column, exc.message), raw
             continue
         record: dict[str, Any] = {}
         attributes: dict[str, Any] = {}
@@ -192,15 +232,21 @@ def import_file(
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
     writer: Callable[..., Counts] | None = None,
+    row_reader: RowReader | None = None,
+    validate: Validator = validate_rows,
 ) -> ImportReport:
     """Import one file in one transaction; raise RowError on the first bad row unless skipping.
 
     `progress` is called with the number of bytes read so far, after each batch. `writer`
-    replaces the kind's plain upsert (the CLI passes the one that also raises alerts). An
-    invalid `source` raises `ValueError` before anything is read.
+    replaces the kind's plain upsert (the CLI passes the one that also raises alerts). A
+    `row_reader` reads a CSV file that is not in kpibot's field names (a vendor's export, or
+    `--map`), and `validate` replaces the plain validation (a preset's keeps the vendor's event
+    times). An invalid `source` raises `ValueError` before anything is read.
     """
     writer = writer or WRITERS[kind]
     fmt = file_format or detect_format(path)
+    if row_reader is not None and fmt != "csv":
+        raise ValueError("presets and --map read CSV files")
     default_source = IMPORT_SOURCE if source is None else check_source(source)
     report = ImportReport()
     rejects: IO[str] | None = None
@@ -227,7 +273,7 @@ def import_file(
     position = raw_file.tell
     try:
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-        records = _csv_records(text, kind) if fmt == "csv" else _jsonl_records(text)
+        records = _csv_records(text, kind, row_reader) if fmt == "csv" else _jsonl_records(text)
         with session_scope(sessions) as session:
             # rows read but not yet validated, and (when skipping) the lines that could not
             # be read, in file order: a batch is validated at once (one call into
@@ -242,7 +288,7 @@ def import_file(
                 valid: list[dict[str, Any]] = []
                 if batch:
                     try:
-                        valid = validate_rows(kind, batch, source=default_source)
+                        valid = validate(kind, batch, source=default_source)
                     except ValidationError as exc:
                         bad = _errors_by_item(exc)
                 index = 0
@@ -255,7 +301,7 @@ def import_file(
                     index += 1
                 if bad:
                     kept = [r for i, r in enumerate(batch) if i not in bad]
-                    valid = validate_rows(kind, kept, source=default_source) if kept else []
+                    valid = validate(kind, kept, source=default_source) if kept else []
                 pending.clear()
                 if valid:
                     counts = writer(session=session, rows=valid)
@@ -265,11 +311,14 @@ def import_file(
                 if progress is not None:
                     progress(position())
 
-            for entry in records:
-                if isinstance(entry[1], RowError) and not skip_invalid:
+            for line, record, raw in records:
+                if record is SKIPPED:
+                    report.skipped += 1
+                    continue
+                if isinstance(record, RowError) and not skip_invalid:
                     write_pending()  # the rows before it may hold the first bad line
-                    reject(entry[1], entry[2])
-                pending.append(entry)
+                    reject(record, raw)
+                pending.append((line, record, raw))
                 if len(pending) >= batch_size:
                     write_pending()
             write_pending()
