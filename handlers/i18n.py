@@ -59,7 +59,7 @@ _EN: dict[str, str] = {
     "periods": "Periods",
     "groups": "Groups",
     "default": "default",
-    "private": "Answers are private; add `share` to post in the channel.",
+    "private": "Answers are private; add `share` to post in the channel, `chart` for a chart.",
     "help_list": "`/kpi list` shows every KPI.",
     "help_digests": "`/kpi digest add #channel` posts a weekly digest there (`/kpi digest help`).",
     "help_alerts": "`/kpi alert detractors #channel @lead` pings a lead when a detractor "
@@ -337,6 +337,34 @@ _EN: dict[str, str] = {
     "ops_redactions": "{count} Slack message(s) quoting erased personal data could not be "
     "redacted for over an hour (last error: {error})",
     "ops_redactions_ok": "every Slack message quoting erased data is redacted",
+    # --- charts on demand and the Home tab ------------------------------------------------
+    "chart_unit_minutes": "minutes",
+    "chart_step_day": "day",
+    "chart_step_week": "week",
+    "chart_step_month": "month",
+    "chart_caption": "{kpi}, {period}, by {step}",
+    "chart_caption_by": ", one line per {name}",
+    "chart_caption_last": "; last value {value} ({start})",
+    "chart_caption_groups": "; last values: {values}",
+    "chart_caption_empty": "; no value in this period",
+    "chart_previous": "previous period",
+    "chart_band": "95% confidence band",
+    "chart_in_dm": "📈 The chart follows in your direct messages with kpibot.",
+    "chart_in_channel": "📈 The chart follows in this channel.",
+    "home_title": "Your KPIs at a glance",
+    "home_last_7": "Last 7 days",
+    "home_last_30": "Last 30 days",
+    "home_significant": "significant",
+    "home_not_significant": "not significant",
+    "home_alerts": "Open detractor alerts",
+    "home_no_alerts": "No open detractor alert.",
+    "home_more_alerts": "…and {count} more in their channels.",
+    "home_digests": "Digests of your channels",
+    "home_no_digests": "No digest in the channels you are in.",
+    "home_trend": "Trend over the last 12 weeks",
+    "home_refused": "kpibot cannot show you its dashboard: {reason}.",
+    "home_updated": "Updated {at} ({tz}); it refreshes when you open the tab after a minute.",
+    "home_ask": "Ask anything with `/kpi help`, e.g. `/nps last-90d chart`.",
 }
 
 _FR: dict[str, str] = {
@@ -379,7 +407,8 @@ _FR: dict[str, str] = {
     "periods": "Périodes",
     "groups": "Groupes",
     "default": "par défaut",
-    "private": "Les réponses sont privées ; ajoutez `share` pour publier dans le canal.",
+    "private": "Les réponses sont privées ; ajoutez `share` pour publier dans le canal, "
+    "`graphique` pour un graphique.",
     "help_list": "`/kpi list` affiche tous les KPI.",
     "help_digests": "`/kpi digest add #canal` y publie un bilan hebdomadaire (`/kpi digest help`).",
     "help_alerts": "`/kpi alert detractors #canal @responsable` prévient un responsable "
@@ -664,6 +693,34 @@ _FR: dict[str, str] = {
     "ops_redactions": "{count} message(s) Slack citant des données effacées n'ont pas pu être "
     "expurgés depuis plus d'une heure (dernière erreur : {error})",
     "ops_redactions_ok": "tous les messages Slack citant des données effacées sont expurgés",
+    # --- graphiques et onglet Accueil -----------------------------------------------------
+    "chart_unit_minutes": "minutes",
+    "chart_step_day": "jour",
+    "chart_step_week": "semaine",
+    "chart_step_month": "mois",
+    "chart_caption": "{kpi}, {period}, par {step}",
+    "chart_caption_by": ", une ligne par {name}",
+    "chart_caption_last": " ; dernière valeur {value} ({start})",
+    "chart_caption_groups": " ; dernières valeurs : {values}",
+    "chart_caption_empty": " ; aucune valeur sur cette période",
+    "chart_previous": "période précédente",
+    "chart_band": "intervalle de confiance à 95 %",
+    "chart_in_dm": "📈 Le graphique suit dans vos messages directs avec kpibot.",
+    "chart_in_channel": "📈 Le graphique suit dans ce canal.",
+    "home_title": "Vos KPI en un coup d'œil",
+    "home_last_7": "7 derniers jours",
+    "home_last_30": "30 derniers jours",
+    "home_significant": "significatif",
+    "home_not_significant": "non significatif",
+    "home_alerts": "Alertes détracteurs ouvertes",
+    "home_no_alerts": "Aucune alerte détracteur ouverte.",
+    "home_more_alerts": "…et {count} autre(s) dans leurs canaux.",
+    "home_digests": "Synthèses de vos canaux",
+    "home_no_digests": "Aucune synthèse dans les canaux dont vous êtes membre.",
+    "home_trend": "Tendance sur les 12 dernières semaines",
+    "home_refused": "kpibot ne peut pas vous montrer son tableau de bord : {reason}.",
+    "home_updated": "Mis à jour {at} ({tz}) ; rouvrir l'onglet après une minute l'actualise.",
+    "home_ask": "Posez vos questions avec `/kpi aide`, p. ex. `/nps last-90d graphique`.",
 }
 
 WORDS: dict[Language, dict[str, str]] = {"en": _EN, "fr": _FR}
