@@ -18,7 +18,6 @@ from slack_sdk.models.blocks import (
     RawTextObject,
     SectionBlock,
     TableBlock,
-    TableBlockColumnSettings,
 )
 
 from handlers.i18n import word
@@ -62,7 +61,7 @@ def table(
         + [RawTextObject(text="—") for _ in range(width - len(row))]
         for row in shown
     ]
-    settings = [TableBlockColumnSettings(align=a) for a in align[:width]] or None
+    settings: list[dict[str, Any]] | None = [{"align": a} for a in align[:width]] or None
     return TableBlock(rows=cells, column_settings=settings)
 
 
