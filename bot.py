@@ -40,6 +40,7 @@ FEATURE_PACKAGES = (
     "handlers.ingest",
     "handlers.connectors",
     "handlers.digests",
+    "handlers.home",
     "handlers.alerts",
     "handlers.rollups",
     "handlers.conversation",

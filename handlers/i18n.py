@@ -365,6 +365,9 @@ _EN: dict[str, str] = {
     "home_refused": "kpibot cannot show you its dashboard: {reason}.",
     "home_updated": "Updated {at} ({tz}); it refreshes when you open the tab after a minute.",
     "home_ask": "Ask anything with `/kpi help`, e.g. `/nps last-90d chart`.",
+    "home_default_kpis": "the core CX set",
+    "home_paused": "paused",
+    "home_last_sent": "last sent {when}",
 }
 
 _FR: dict[str, str] = {
@@ -721,6 +724,9 @@ _FR: dict[str, str] = {
     "home_refused": "kpibot ne peut pas vous montrer son tableau de bord : {reason}.",
     "home_updated": "Mis à jour {at} ({tz}) ; rouvrir l'onglet après une minute l'actualise.",
     "home_ask": "Posez vos questions avec `/kpi aide`, p. ex. `/nps last-90d graphique`.",
+    "home_default_kpis": "les KPI CX essentiels",
+    "home_paused": "en pause",
+    "home_last_sent": "dernier envoi {when}",
 }
 
 WORDS: dict[Language, dict[str, str]] = {"en": _EN, "fr": _FR}
