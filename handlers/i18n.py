@@ -738,6 +738,7 @@ REASONS_FR: dict[str, str] = {
     "by_needs_attribute": "« by » attend un attribut, par ex. « by channel »",
     "top_not_number": "top attend un nombre entier, par ex. top=5",
     "top_range": "top doit être entre 1 et 50",
+    "chart_step": "le pas d'un graphique est jour, semaine ou mois, p. ex. graphique=semaine",
     "one_period": "une seule période à la fois (déjà « {period} »)",
     "unexpected_word": "mot inattendu",
     "which_kpi": "quel KPI ? par ex. « nps last-30d »",

@@ -28,6 +28,21 @@ USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribu
 BY_WORDS = frozenset({"by", "par", "per"})
 #: Words that ask for a chart of the KPI over the period, besides the answer.
 CHART_WORDS = frozenset({"chart", "graph", "graphique", "graphe", "courbe"})
+#: `chart=week` (`graphique=semaine`): the chart's step, instead of the one the period's length
+#: gives (days up to a month, weeks up to half a year, months beyond).
+CHART_STEPS: Mapping[str, str] = {
+    "day": "day",
+    "days": "day",
+    "jour": "day",
+    "jours": "day",
+    "week": "week",
+    "weeks": "week",
+    "semaine": "week",
+    "semaines": "week",
+    "month": "month",
+    "months": "month",
+    "mois": "month",
+}
 #: Words that negate the filter after them (`sauf canal=email` is `channel!=email`).
 NOT_WORDS = frozenset({"sauf", "hors", "excluding", "except", "without", "sans", "excl", "not"})
 #: Attribute names people say in French, to the names kpibot stores (accent-free, lower case).
@@ -54,6 +69,7 @@ QUESTION_REASONS = {
     "by_needs_attribute": "'by' needs an attribute, e.g. 'by channel'",
     "top_not_number": "top needs a whole number, e.g. top=5",
     "top_range": "top must be between 1 and 50",
+    "chart_step": "a chart's step is day, week or month, e.g. chart=week",
     "one_period": "only one period at a time (already '{period}')",
     "unexpected_word": "unexpected word",
     "which_kpi": "which KPI? e.g. 'nps last-30d'",
@@ -98,6 +114,8 @@ class Question:
     top: int = DEFAULT_TOP
     #: Whether a chart of the KPI over the period is asked for (`chart`, `graphique`).
     chart: bool = False
+    #: The chart's step when asked (`chart=week`): day, week or month.
+    chart_step: str | None = None
 
     @property
     def text(self) -> str:
@@ -111,7 +129,7 @@ class Question:
         if self.top != DEFAULT_TOP:
             words.append(f"top={self.top}")
         if self.chart:
-            words.append("chart")
+            words.append(f"chart={self.chart_step}" if self.chart_step else "chart")
         return " ".join(words)
 
 
@@ -203,12 +221,20 @@ def parse_question(
     group_by: str | None = None
     top = DEFAULT_TOP
     chart = False
+    chart_step: str | None = None
     i = 0
     while i < len(words):
         word = words[i]
         lower = word.lower()
         if fold(word) in CHART_WORDS:
             chart = True
+            i += 1
+            continue
+        name, equals, step = fold(word).partition("=")
+        if equals and name in CHART_WORDS:
+            if step not in CHART_STEPS:
+                raise QuestionError(word, "chart_step")
+            chart, chart_step = True, CHART_STEPS[step]
             i += 1
             continue
         if lower in BY_WORDS:
@@ -252,7 +278,7 @@ def parse_question(
         i += 1
     if kpi is None:
         raise QuestionError(text.strip(), "which_kpi")
-    return Question(kpi, period, tuple(filters), group_by, top, chart)
+    return Question(kpi, period, tuple(filters), group_by, top, chart, chart_step)
 
 
 def checked(question: Question) -> Question:

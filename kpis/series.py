@@ -1,7 +1,7 @@
 """A KPI over a period cut into steps: the points a chart draws.
 
 The step follows the period's length: days up to a month, weeks up to half a year, months
-beyond. Steps are calendar units in the reporting timezone (local midnight, Monday, the 1st),
+beyond (or what `chart=week` asks). Steps are calendar units in the reporting timezone (local midnight, Monday, the 1st),
 cut to the period's edges, so a rolling `last-90d` starts with a part-week and ends with the
 week so far. Each step of the previous period is the same step moved back by the distance
 between the two periods' starts (clipped to the previous window), so the two lines overlay.
@@ -36,6 +36,9 @@ MAX_LINES = 6
 #: The longest period drawn by days, then by weeks (in days).
 DAYS_UP_TO = 31
 WEEKS_UP_TO = 183
+#: The most steps a chart draws: a finer step asked over a longer period is coarsened.
+MAX_STEPS = 400
+_COARSER: dict[str, Step] = {"day": "week", "week": "month"}
 
 
 def step_of(window: Window) -> Step:
@@ -144,8 +147,13 @@ def compute_series(
 ) -> Series:
     """The KPI over the period's steps: one grouped scan per formula scan, all steps at once."""
     formula = kpi.formula
-    step = step_of(period.current)
+    step: Step = step_of(period.current)
+    if question.chart_step in ("day", "week", "month"):
+        step = question.chart_step  # type: ignore[assignment]
     cut = steps(period.current, ZoneInfo(period.tz), step)
+    while len(cut) > MAX_STEPS and step in _COARSER:
+        step = _COARSER[step]
+        cut = steps(period.current, ZoneInfo(period.tz), step)
     count = len(cut)
     made = {
         "key": kpi.key,

@@ -16,7 +16,7 @@ import pytest
 from handlers.answers.chart import PALETTE, caption, chart_png
 from handlers.answers.service import answer, answer_series
 from kpis.periods import Period, parse_period
-from kpis.question import parse_question
+from kpis.question import QuestionError, parse_question
 from kpis.series import MAX_LINES, earlier, step_of, steps
 from query.plan import Window
 from storage.db import session_scope
@@ -203,3 +203,22 @@ def test_no_chart_without_the_word_and_none_for_bad_input(bot: Bot) -> None:
     _uploaded(bot)
     [asked] = bot.slack.of("files.getUploadURLExternal")
     assert asked.body["alt_txt"].startswith("CSAT")
+
+
+def test_chart_step_words_choose_the_step(bot: Bot) -> None:
+    _answers(bot)
+    question = parse_question("nps last-365d graphique=semaine")
+    assert (question.chart, question.chart_step, question.text) == (
+        True,
+        "week",
+        "nps last-365d chart=week",
+    )
+    series = answer_series(deps=bot.deps, question=question)
+    assert series.step == "week"
+    assert len(series.steps) == 54  # two part-weeks at the ends, 52 whole ones
+    daily = answer_series(
+        deps=bot.deps, question=parse_question("nps 2015-01-01..2026-11-22 chart=day")
+    )
+    assert daily.step == "week"  # 4,000 days are too many steps: coarsened
+    with pytest.raises(QuestionError):
+        parse_question("nps chart=hour")
