@@ -217,8 +217,8 @@ def test_chart_step_words_choose_the_step(bot: Bot) -> None:
     assert series.step == "week"
     assert len(series.steps) == 54  # two part-weeks at the ends, 52 whole ones
     daily = answer_series(
-        deps=bot.deps, question=parse_question("nps 2015-01-01..2026-11-22 chart=day")
+        deps=bot.deps, question=parse_question("nps 2025-01-01..2026-11-22 chart=day")
     )
-    assert daily.step == "week"  # 4,000 days are too many steps: coarsened
+    assert daily.step == "week"  # 691 days are too many steps: coarsened
     with pytest.raises(QuestionError):
         parse_question("nps chart=hour")
