@@ -2,8 +2,8 @@
 
 The step follows the period's length: days up to a month, weeks up to half a year, months
 beyond (or what `chart=week` asks). Steps are calendar units in the reporting timezone (local
-midnight, Monday, the 1st), cut to the period's edges, so a rolling `last-90d` starts with a part-week and ends with the
-week so far. Each step of the previous period is the same step moved back by the distance
+midnight, Monday, the 1st), cut to the period's edges, so a rolling `last-90d` starts with a
+part-week and ends with the week so far. Each step of the previous period is the same step moved back by the distance
 between the two periods' starts (clipped to the previous window), so the two lines overlay.
 
 Every step's numbers come from the engine's own scans asked for all steps at once
