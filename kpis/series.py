@@ -1,17 +1,18 @@
 """A KPI over a period cut into steps: the points a chart draws.
 
-The step follows the period's length: days up to a month, weeks up to half a year, months
-beyond (or what `chart=week` asks). Steps are calendar units in the reporting timezone (local
-midnight, Monday, the 1st), cut to the period's edges, so a rolling `last-90d` starts with a
-part-week and ends with the week so far. Each step of the previous period is the same step moved back by the distance
-between the two periods' starts (clipped to the previous window), so the two lines overlay.
+The step follows the period's length: days up to a month, weeks up to half a year, months beyond
+(or what `chart=week` asks). Steps are calendar units in the reporting timezone (local midnight,
+Monday, the 1st), cut to the period's edges, so a rolling `last-90d` starts with a part-week and
+ends with the week so far. Each step of the previous period is the same step moved back by the
+distance between the two periods' starts (clipped to the previous window), so the two lines
+overlay.
 
 Every step's numbers come from the engine's own scans asked for all steps at once
 (`kpis.engine.fetch`): storage buckets the rows by step in SQL (one statement per scan, on the
 daily rollups where they exist), and the figures are the same formulas as the answer's. The
 percentiles an answer shows beside a mean (median, p90) are not drawn, so no step costs a
-percentile query. With `by`, each of the largest groups is a line (at most `MAX_LINES`, the
-rest pooled into "other") and the previous period is left out.
+percentile query. With `by`, each of the largest groups is a line (at most `MAX_LINES`, the rest
+pooled into "other") and the previous period is left out.
 """
 
 from __future__ import annotations
