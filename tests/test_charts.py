@@ -222,3 +222,23 @@ def test_chart_step_words_choose_the_step(bot: Bot) -> None:
     assert daily.step == "week"  # 691 days are too many steps: coarsened
     with pytest.raises(QuestionError):
         parse_question("nps chart=hour")
+
+
+def test_a_mention_gets_its_chart_in_the_thread_and_a_dm_in_the_dm(bot: Bot) -> None:
+    from tests.slack_requests import direct_event, mention_event
+
+    _answers(bot)
+    event = mention_event("nps last-30d chart", user="U0LEAD", ts="1700.000100")
+    assert bot.event(event, event_id="Ev0CHART1").status_code == 200
+    done = _uploaded(bot)
+    assert (done.body["channel_id"], done.body["thread_ts"]) == ("C0SUPPORT", "1700.000100")
+    (posted,) = bot.answers(1)
+    assert "follows in this channel" in str(posted.body["blocks"])
+    event = direct_event("csat last-30d graphique", user="U0LEAD", ts="1700.000200")
+    assert bot.event(event, event_id="Ev0CHART2").status_code == 200
+    deadline = time.monotonic() + 15
+    while len(bot.slack.of("files.completeUploadExternal")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = bot.slack.of("files.completeUploadExternal")[1]
+    assert second.body["channel_id"] == "D0LEAD"
+    assert "thread_ts" not in second.body or not second.body["thread_ts"]

@@ -206,10 +206,11 @@ def send_chart(
     user_id: str,
     channel_id: str,
     share: bool,
+    thread_ts: str | None = None,
 ) -> str | None:
     """Draw the chart and upload it: to the channel when shared, else to the asker's DM with
-    the bot (Slack attaches no file to an ephemeral message). The channel it went to, or None
-    when it failed (logged)."""
+    the bot (Slack attaches no file to an ephemeral message); `thread_ts` puts a shared one in
+    the answer's thread. The channel it went to, or None when it failed (logged)."""
     settings = deps.settings
     try:
         series = answer_series(deps=deps, question=asked.question, period=asked.period)
@@ -219,6 +220,7 @@ def send_chart(
         if not share or not target:
             opened = client.conversations_open(users=user_id)
             target = str((opened.get("channel") or {}).get("id", ""))
+            thread_ts = None
         client.files_upload_v2(
             channel=target,
             file=png,
@@ -226,6 +228,7 @@ def send_chart(
             title=clip(title, 250),
             alt_txt=clip(title, 1000),
             initial_comment=clip(title, 3000),
+            thread_ts=thread_ts,
         )
     except Exception:
         log.exception("the chart of %r could not be sent", asked.question.text)
