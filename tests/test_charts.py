@@ -15,12 +15,14 @@ import pytest
 
 from handlers.answers.chart import PALETTE, caption, chart_png
 from handlers.answers.service import answer, answer_series
+from handlers.deps import Deps
 from kpis.periods import Period, parse_period
 from kpis.question import QuestionError, parse_question
 from kpis.series import MAX_LINES, earlier, step_of, steps
 from query.plan import Window
 from storage.db import session_scope
 from storage.ingest import upsert_responses
+from storage.rollups.store import refresh
 from tests.digest_fixtures import seed
 from tests.fakeslack import Call
 from tests.harness import Bot, serve_bot
@@ -102,9 +104,30 @@ def bot(db_url: str) -> Iterator[Bot]:
         yield running
 
 
-@pytest.mark.parametrize("text", ["nps last-30d", "nps last-90d", "csat last-12w", "frt last-year"])
-def test_every_step_equals_the_answer_for_that_step(db_url: str, text: str) -> None:
-    with serve_bot(db_url, clock=lambda: NOW, seed=lambda deps: seed(deps, weeks=14)) as bot:
+def _seeded(deps: Deps, rolled: bool) -> None:
+    seed(deps, weeks=14)
+    if rolled:  # the steps' whole days come from the daily rollups, their edges from records
+        refresh(deps.sessions, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "rolled"),
+    [
+        ("nps last-30d", False),
+        ("nps last-90d", False),
+        ("csat last-12w", False),
+        ("frt last-year", False),
+        ("nps last-90d", True),
+        ("fcr last-12w chart=day", True),
+    ],
+)
+def test_every_step_equals_the_answer_for_that_step(db_url: str, text: str, rolled: bool) -> None:
+    with serve_bot(
+        db_url,
+        clock=lambda: NOW,
+        timezone="Europe/Paris",
+        seed=lambda deps: _seeded(deps, rolled),
+    ) as bot:
         question = parse_question(text)
         period = _period(question.period or "")
         series = answer_series(deps=bot.deps, question=question, period=period)
