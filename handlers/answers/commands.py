@@ -42,7 +42,7 @@ from handlers.answers.words import attribute_names, canonical, read
 from handlers.deps import Deps
 from handlers.feature import Asked, Commands, SlackParts
 from handlers.i18n import explain, say, word
-from handlers.slack.blocks import Message, refusal
+from handlers.slack.blocks import MAX_BLOCKS, Message, refusal
 from handlers.slack.caller import Caller
 from handlers.slack.text import CommandText, read_command
 from kpis.periods import PeriodError
@@ -251,7 +251,9 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
             if answered.chart is None:
                 return answered
             note = chart_note(share=answered.share, language=answered.language)
-            shown = Message(answered.message.text, [*answered.message.blocks, note])
+            shown = Message(
+                answered.message.text, [*answered.message.blocks[: MAX_BLOCKS - 1], note]
+            )
             return dataclasses.replace(answered, message=shown)
 
         def chart_after(answered: Reply) -> None:

@@ -31,7 +31,7 @@ from handlers.answers.commands import failure, respond_to
 from handlers.deps import Deps
 from handlers.feature import SlackParts
 from handlers.i18n import word
-from handlers.slack.blocks import Message, refusal
+from handlers.slack.blocks import MAX_BLOCKS, Message, refusal
 from handlers.slack.caller import Caller
 from handlers.slack.posting import once_client, outcome
 from kpis.sentence import language_of
@@ -150,7 +150,7 @@ def answer_event(
                 chart = answered.chart
                 if chart is not None:  # the chart follows where the answer is seen
                     note = chart_note(share=bool(public), language=answered.language)
-                    message = Message(message.text, [*message.blocks, note])
+                    message = Message(message.text, [*message.blocks[: MAX_BLOCKS - 1], note])
             except Exception:
                 message, public = failure(text, language), kind is EventKind.DIRECT
         _post(once, channel, user, thread, message, public=public)
