@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -153,7 +154,8 @@ def chart_png(series: Series, *, currency: str = "EUR", language: str = "en") ->
                 fontsize=9,
                 color=colour,
             )
-    axes.set_title(caption(series, currency=currency, language=language), fontsize=9, wrap=True)
+    title = textwrap.fill(caption(series, currency=currency, language=language), 110)
+    axes.set_title(title, fontsize=9)
     axes.set_ylabel(word(unit_key, language) if unit_key in _UNIT_KEYS else "", fontsize=9)
     labels = tick_labels(series, language)
     every = max(1, (len(x) + 9) // 10)
@@ -163,7 +165,9 @@ def chart_png(series: Series, *, currency: str = "EUR", language: str = "en") ->
     axes.margins(y=0.15)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=8, loc="best", frameon=False)
-    figure.tight_layout()
+    # fixed margins, not tight_layout: measuring the text costs a second draw of the figure
+    top = 0.9 if "\n" not in title else 0.86
+    figure.subplots_adjust(left=0.08, right=0.98, top=top, bottom=0.09)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
