@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from handlers.answers.service import answer_text
+from handlers.ops.doctor import MANIFEST_SCOPES, slack_token
 from handlers.surveys import ids
 from handlers.surveys.jobs import catch_up
 from handlers.surveys.members import People
@@ -142,8 +143,11 @@ def test_a_round_asks_members_only_counts_each_once_reminds_and_posts_its_result
     assert "team=team-care" in opened
     assert bot.slack.posted() == []  # the command only records the round: the job DMs
 
+    listed = run(bot, START, budget=0)
+    assert (listed.listed, listed.sent) == ([1], 0)
+    # While DMs are owed, their rows hold the members' ids (the reader below would see them).
+    assert b"U0ANNA" in database_text(bot, db_url)
     done = run(bot, START)
-    assert done.listed == [1]
     assert done.sent == 6
     posted = dms(bot)
     assert set(posted) == {dm_of(u) for u in HUMANS}  # no bot, guest or deactivated user
@@ -341,3 +345,24 @@ def test_only_admins_open_surveys_and_bad_words_get_the_usage(bot: Bot) -> None:
     assert "which channel" in bot.kpi_text("survey enps", user="U0ADMIN")
     assert "No survey yet" in bot.kpi_text("survey list")
     assert rounds(bot) == []
+
+
+def test_the_doctor_says_which_scope_the_surveys_miss(bot: Bot) -> None:
+    bot.slack.scopes = [s for s in MANIFEST_SCOPES if s not in ("im:write", "users:read")]
+    checks = {c.name: c for c in slack_token(bot.deps, bot.client())}
+    scopes = checks["slack scopes"]
+    assert scopes.ok is False
+    assert "im:write (survey DMs)" in scopes.detail
+    assert "users:read (who is a person, a guest or a bot)" in scopes.detail
+
+
+def test_a_channel_slack_will_not_list_is_tried_again_or_given_up(bot: Bot) -> None:
+    open_round(bot)
+    bot.slack.fail_next("conversations.members", 500, {"ok": False, "error": "fatal"}, times=4)
+    assert run(bot, START).listed == []  # Slack failed: the claim is given back
+    assert rounds(bot)[0].status == "new"
+    assert run(bot, START + timedelta(minutes=1)).sent == 6
+    bot.slack.members.pop(TEAM_CHANNEL)  # the channel is gone: nobody to ask
+    assert "Survey *#2*" in bot.kpi_text(f"survey enps <#{TEAM_CHANNEL}|team-care>", user="U0ADMIN")
+    assert run(bot, START + timedelta(minutes=2)).listed == [2]
+    assert (rounds(bot)[1].status, rounds(bot)[1].asked) == ("open", 0)

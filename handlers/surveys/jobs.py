@@ -11,6 +11,7 @@ schedulers or a catch-up after a cron job never open it twice.
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -144,12 +145,20 @@ def setup(scheduler: BaseScheduler, deps: Deps, client: WebClient) -> None:
     """Add the worker and the pulses' sync job."""
     pace = Pace(deps.settings.survey_dm_rate, deps.settings.survey_dm_burst)
     people = People()
+    busy = threading.Lock()
 
-    def run() -> Work:
-        now = deps.clock()
-        done = work(deps, client, people, now=now, budget=pace.budget(now))
-        pace.spend(done.sent + done.failed)
-        return done
+    def run() -> Work | None:
+        # Listing a large channel (users.info per member) outlasts the interval: a run that
+        # finds the last one still going returns at once instead of piling up.
+        if not busy.acquire(blocking=False):
+            return None
+        try:
+            now = deps.clock()
+            done = work(deps, client, people, now=now, budget=pace.budget(now))
+            pace.spend(done.sent + done.failed)
+            return done
+        finally:
+            busy.release()
 
     start = datetime.now(UTC)
     scheduler.add_job(
@@ -158,6 +167,7 @@ def setup(scheduler: BaseScheduler, deps: Deps, client: WebClient) -> None:
         id="surveys:work",
         name="surveys: list, DM, remind, close, post results",
         next_run_time=start,
+        max_instances=3,
     )
     scheduler.add_job(
         sync,

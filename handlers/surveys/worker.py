@@ -41,6 +41,7 @@ from storage.surveys.store import (
     get_round,
     pending_sends,
     previous_round,
+    release_listing,
     remind_wanted,
     settle_send,
     settle_stale_sends,
@@ -66,6 +67,12 @@ UNREACHABLE = frozenset(
         "channel_not_found",
         "is_archived",
     }
+)
+
+
+#: Slack errors after which a channel's members cannot be listed until a person acts.
+NO_MEMBERS = frozenset(
+    {"channel_not_found", "not_in_channel", "missing_scope", "invalid_auth", "token_revoked"}
 )
 
 
@@ -132,9 +139,15 @@ def list_members(deps: Deps, client: WebClient, people: People, *, now: datetime
         try:
             users = surveyed(client, people, round_.channel_id, round_.team_id)
         except SlackApiError as exc:
-            log.warning("survey #%s: cannot list #%s: %s", round_.id, round_.channel_id, exc)
+            error = str(exc.response.get("error", "") or exc.response.status_code)
             with session_scope(deps.sessions) as session:
-                store_members(session=session, round_id=round_.id, claimer=WORKER, user_ids=[])
+                if error in NO_MEMBERS:  # nobody to ask until a person acts: say so, go on
+                    store_members(session=session, round_id=round_.id, claimer=WORKER, user_ids=[])
+                else:  # a rate limit or an outage: list again at the next run
+                    release_listing(session=session, round_id=round_.id, claimer=WORKER)
+            log.warning("survey #%s: cannot list <#%s>: %s", round_.id, round_.channel_id, error)
+            if error not in NO_MEMBERS:
+                return done
             done.append(round_.id)
             continue
         with session_scope(deps.sessions) as session:

@@ -184,6 +184,19 @@ def store_members(
     return True
 
 
+def release_listing(*, session: Session, round_id: int, claimer: str) -> None:
+    """Give a listing claim back (Slack did not answer: the next run lists again)."""
+    session.execute(
+        update(ROUNDS)
+        .where(
+            ROUNDS.c.id == round_id,
+            ROUNDS.c.status == RoundStatus.LISTING,
+            ROUNDS.c.claimed_by == claimer,
+        )
+        .values(status=RoundStatus.NEW, claimed_by="", claimed_at=None)
+    )
+
+
 def _queue(session: Session, round_id: int, user_ids: Sequence[str], purpose: SendPurpose) -> None:
     if not user_ids:
         return
