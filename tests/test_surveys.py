@@ -366,3 +366,52 @@ def test_a_channel_slack_will_not_list_is_tried_again_or_given_up(bot: Bot) -> N
     assert "Survey *#2*" in bot.kpi_text(f"survey enps <#{TEAM_CHANNEL}|team-care>", user="U0ADMIN")
     assert run(bot, START + timedelta(minutes=2)).listed == [2]
     assert (rounds(bot)[1].status, rounds(bot)[1].asked) == ("open", 0)
+
+
+def answered_round(bot: Bot, team: str, scores: list[int], at: datetime) -> None:
+    """A round of `team` opened at `at` and answered with these scores (through the store)."""
+    from handlers.surveys.jobs import new_round
+    from storage.surveys.store import answer
+    from storage.surveys.store import open_round as store_round
+
+    with session_scope(bot.deps.sessions) as session:
+        round_id = store_round(
+            session=session,
+            round_=new_round(
+                team_id="T0KPIBOT",
+                channel_id=TEAM_CHANNEL,
+                channel_name=team,
+                kind="enps",
+                question=None,
+                team=team,
+                open_for=timedelta(days=7),
+                now=at,
+            ),
+        )
+    assert round_id is not None
+    for i, score in enumerate(scores):
+        with session_scope(bot.deps.sessions) as session:
+            taken = answer(session=session, round_id=round_id, user_id=f"U{i}", score=score, now=at)
+            assert taken.outcome == "recorded"
+
+
+def test_enps_under_five_is_withheld_in_every_figure_and_group(bot: Bot) -> None:
+    answered_round(bot, "care", [10, 9, 9, 3, 7, 10], START)
+    answered_round(bot, "sales", [10, 2, 9], START)
+    answered_round(bot, "ops", [0], START)
+    answered_round(bot, "care", [10, 9, 2], START - timedelta(days=30))  # the previous month
+    now = START + timedelta(days=3)
+    result = answer_text(deps=bot.deps, text="enps this-month by team top=1", now=now)
+    assert result.current.value == pytest.approx(100 * (6 - 3) / 10)  # 10 answers in all
+    groups = {g.key: g for g in result.groups}
+    assert set(groups) == {"care", "other"}
+    assert groups["care"].figure.value == pytest.approx(100 * (4 - 1) / 6)
+    other = groups["other"].figure  # sales and ops pooled: 4 answers
+    assert (other.value, other.reason, other.parts) == (None, FEWER_THAN_FIVE, {})
+    care = answer_text(deps=bot.deps, text="enps this-month team=care", now=now)
+    assert care.current.value is not None
+    assert (care.previous.value, care.previous.reason) == (None, FEWER_THAN_FIVE)  # 3 then
+    assert care.delta is None
+    assert care.significant is None
+    for previous in (groups["care"].previous, groups["other"].previous):
+        assert previous is None or previous.value is None
