@@ -119,12 +119,13 @@ def rounds(bot: Bot) -> list[SurveyRound]:
         return list(session.scalars(select(SurveyRound).order_by(SurveyRound.id)))  # type: ignore[arg-type]
 
 
-def database_text(bot: Bot, db_url: str) -> bytes:
-    """Everything the database holds: the SQLite file (and its WAL, checkpointed first), or
-    every row of every table of PostgreSQL as text."""
+def database_text(bot: Bot, db_url: str, *, flush: bool = True) -> bytes:
+    """Everything the database holds: the SQLite file and its WAL (checkpointed first unless
+    `flush` is False), or every row of every table of PostgreSQL as text."""
     engine = bot.deps.engine
     if engine.dialect.name == "sqlite":
-        assert checkpoint(engine)
+        if flush:
+            assert checkpoint(engine)
         path = Path(str(make_url(db_url).database))
         wal = path.with_name(path.name + "-wal")
         return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
@@ -158,6 +159,9 @@ def test_a_round_asks_members_only_counts_each_once_reminds_and_posts_its_result
     assert [b["value"] for b in buttons] == [f"1:{s}" for s in range(11)]
     assert "recommend team-care" in str(first["blocks"])
     assert run(bot, START + timedelta(minutes=1)).sent == 0  # everyone asked once
+    # Sending is over: the owed DMs' rows are gone, from the file and its WAL alike.
+    for user in HUMANS:
+        assert user.encode() not in database_text(bot, db_url, flush=False), user
 
     # Answers, by clicks as Slack sends them; Anna clicks twice.
     for user, score in zip(HUMANS[:5], (10, 9, 9, 3, 7), strict=True):

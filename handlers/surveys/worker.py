@@ -28,7 +28,7 @@ from kpis.periods import Period
 from kpis.question import Question
 from kpis.result import Figure
 from query.plan import Filter, Window
-from storage.db import session_scope
+from storage.db import checkpoint, session_scope
 from storage.surveys.store import (
     claim_listing,
     claim_reminder,
@@ -39,6 +39,7 @@ from storage.surveys.store import (
     due_reminders,
     finish_result,
     get_round,
+    owed,
     pending_sends,
     previous_round,
     release_listing,
@@ -221,6 +222,12 @@ def send_dms(deps: Deps, client: WebClient, *, now: datetime, budget: int) -> tu
             with session_scope(deps.sessions) as session:
                 settle_send(session=session, send=send, fate="posted")
             posted += 1
+    if posted + failed:
+        with session_scope(deps.sessions) as session:
+            left = owed(session=session)
+        if not left:
+            # SQLite: the page images of the deleted rows (user ids) leave the WAL file too.
+            checkpoint(deps.engine)
     return posted, failed
 
 
@@ -256,6 +263,8 @@ def close_due(deps: Deps, *, now: datetime) -> list[int]:
         with session_scope(deps.sessions) as session:
             if close_round(session=session, round_id=round_id, now=now):
                 closed.append(round_id)
+    if closed:
+        checkpoint(deps.engine)  # SQLite: the deleted key and tokens leave the WAL too
     return closed
 
 
