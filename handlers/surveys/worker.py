@@ -42,8 +42,10 @@ from storage.surveys.store import (
     owed,
     pending_sends,
     previous_round,
+    progress,
     release_listing,
     remind_wanted,
+    sending_rounds,
     settle_send,
     settle_stale_sends,
     store_members,
@@ -158,14 +160,38 @@ def list_members(deps: Deps, client: WebClient, people: People, *, now: datetime
 
 
 def send_dms(deps: Deps, client: WebClient, *, now: datetime, budget: int) -> tuple[int, int]:
-    """Claim and post up to `budget` owed DMs; (posted, failed)."""
-    language = deps.settings.language
+    """Claim and post up to `budget` owed DMs; (posted, failed). Then each round touched (or
+    still marked sending) gets its progress recorded: its `surveys_sent` counter, and `open`
+    once nothing is owed."""
     with session_scope(deps.sessions) as session:
         stale = settle_stale_sends(session=session, older_than=now - STALE)
     if stale:
         log.warning("%d survey DMs were claimed by a stopped process: not sent again", stale)
-    posted = failed = 0
     rounds: dict[int, SurveyRound | None] = {}
+    posted = failed = 0
+    try:
+        posted, failed = _send_some(deps, client, rounds, now=now, budget=budget)
+    finally:
+        with session_scope(deps.sessions) as session:
+            for round_id in set(rounds) | set(sending_rounds(session=session)):
+                progress(session=session, round_id=round_id)
+            left = owed(session=session)
+    if (posted + failed or stale) and not left:
+        # SQLite: the page images of the deleted rows (user ids) leave the WAL file too.
+        checkpoint(deps.engine)
+    return posted, failed
+
+
+def _send_some(
+    deps: Deps,
+    client: WebClient,
+    rounds: dict[int, SurveyRound | None],
+    *,
+    now: datetime,
+    budget: int,
+) -> tuple[int, int]:
+    language = deps.settings.language
+    posted = failed = 0
     while posted + failed < budget:
         with session_scope(deps.sessions) as session:
             candidates = pending_sends(session=session, limit=budget - posted - failed)
@@ -222,12 +248,6 @@ def send_dms(deps: Deps, client: WebClient, *, now: datetime, budget: int) -> tu
             with session_scope(deps.sessions) as session:
                 settle_send(session=session, send=send, fate="posted")
             posted += 1
-    if posted + failed:
-        with session_scope(deps.sessions) as session:
-            left = owed(session=session)
-        if not left:
-            # SQLite: the page images of the deleted rows (user ids) leave the WAL file too.
-            checkpoint(deps.engine)
     return posted, failed
 
 

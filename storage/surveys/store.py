@@ -291,6 +291,7 @@ def close_round(*, session: Session, round_id: int, now: datetime) -> bool:
         return False
     session.execute(delete(TOKENS).where(TOKENS.c.round_id == round_id))
     session.execute(delete(SENDS).where(SENDS.c.round_id == round_id))
+    record_sent(session=session, round_id=round_id)
     return True
 
 
@@ -370,35 +371,40 @@ def settle_send(*, session: Session, send: SurveySend, fate: Fate, max_attempts:
         .values(**counts)
         .returning(ROUNDS.c.secret)
     ).scalar_one_or_none()
-    if send.purpose == SendPurpose.ASK and "asked" in counts:
-        if secret is not None:  # a round closed meanwhile keeps no token
-            session.execute(
-                _insert(session)(TOKENS)
-                .values(
-                    round_id=send.round_id,
-                    digest=token_of(secret, send.round_id, send.user_id),
-                    answered=False,
-                )
-                .on_conflict_do_nothing(index_elements=["round_id", "digest"])
+    # a round closed meanwhile keeps no token
+    if send.purpose == SendPurpose.ASK and "asked" in counts and secret is not None:
+        session.execute(
+            _insert(session)(TOKENS)
+            .values(
+                round_id=send.round_id,
+                digest=token_of(secret, send.round_id, send.user_id),
+                answered=False,
             )
-        record_sent(session=session, round_id=send.round_id)
-    if send.purpose == SendPurpose.ASK:
-        _maybe_open(session, send.round_id)
+            .on_conflict_do_nothing(index_elements=["round_id", "digest"])
+        )
 
 
-def _maybe_open(session: Session, round_id: int) -> None:
-    """A sending round with no DM left owed is open."""
-    owed = session.execute(
+def progress(*, session: Session, round_id: int) -> None:
+    """After DMs of a round were settled: its `surveys_sent` counter brought up to date, and
+    the round open once no question DM is owed any more (once per run, not per DM)."""
+    record_sent(session=session, round_id=round_id)
+    left = session.execute(
         select(func.count())
         .select_from(SENDS)
         .where(SENDS.c.round_id == round_id, SENDS.c.purpose == SendPurpose.ASK)
     ).scalar_one()
-    if not owed:
+    if not left:
         session.execute(
             update(ROUNDS)
             .where(ROUNDS.c.id == round_id, ROUNDS.c.status == RoundStatus.SENDING)
             .values(status=RoundStatus.OPEN)
         )
+
+
+def sending_rounds(*, session: Session) -> list[int]:
+    """Rounds still marked sending (their progress is recorded once their DMs are out)."""
+    query = select(ROUNDS.c.id).where(ROUNDS.c.status == RoundStatus.SENDING)
+    return list(session.scalars(query))
 
 
 def settle_stale_sends(*, session: Session, older_than: datetime) -> int:
@@ -411,6 +417,8 @@ def settle_stale_sends(*, session: Session, older_than: datetime) -> int:
     ).all()
     for row in rows:
         settle_send(session=session, send=SurveySend(**row._mapping), fate="uncertain")
+    for round_id in {row.round_id for row in rows}:
+        progress(session=session, round_id=round_id)
     return len(rows)
 
 
