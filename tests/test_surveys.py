@@ -419,3 +419,21 @@ def test_enps_under_five_is_withheld_in_every_figure_and_group(bot: Bot) -> None
     assert care.significant is None
     for previous in (groups["care"].previous, groups["other"].previous):
         assert previous is None or previous.value is None
+
+
+def test_the_scheduler_runs_the_worker_and_one_cron_job_per_pulse(bot: Bot) -> None:
+    from bot import features
+    from handlers.jobs.scheduler import build_scheduler
+    from handlers.surveys.jobs import sync
+
+    scheduler = build_scheduler(bot.deps, bot.client(), features(), slack=True)
+    ids_ = {job.id for job in scheduler.get_jobs()}
+    assert {"surveys:work", "surveys:pulses"} <= ids_
+    bot.kpi_text(f"survey enps <#{TEAM_CHANNEL}|team-care> every=quarterly", user="U0ADMIN")
+    sync(scheduler, bot.deps)
+    [pulse] = [job for job in scheduler.get_jobs() if job.id.startswith("survey-pulse:")]
+    assert pulse.id == "survey-pulse:1"
+    assert "0 10 1 1,4,7,10 *" in pulse.name
+    bot.kpi_text("survey remove P1", user="U0ADMIN")
+    sync(scheduler, bot.deps)
+    assert not [job for job in scheduler.get_jobs() if job.id.startswith("survey-pulse:")]
