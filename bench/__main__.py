@@ -12,6 +12,7 @@ BENCHMARKS = {
     "slack": "bench.slack_latency",
     "words": "bench.words",
     "webhooks": "bench.webhooks",
+    "surveys": "bench.surveys",
 }
 
 
