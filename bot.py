@@ -42,6 +42,7 @@ FEATURE_PACKAGES = (
     "handlers.digests",
     "handlers.home",
     "handlers.alerts",
+    "handlers.surveys",
     "handlers.rollups",
     "handlers.conversation",
     "handlers.privacy",
