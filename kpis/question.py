@@ -22,9 +22,7 @@ _TOKEN = re.compile(r'[^\s"=!:]+(?:!?[=:])"[^"]*"|"[^"]*"|\S+')
 _FILTER = re.compile(r"^([^\W\d][\w.\-]*)(!=|=|!:|:)(.+)$")
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
 _TOP = re.compile(r"^top-?(\d+)$")
-USAGE = (
-    "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] [why]"
-)
+USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] [why]"
 
 #: Words that group like `by`.
 BY_WORDS = frozenset({"by", "par", "per"})

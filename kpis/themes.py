@@ -15,67 +15,72 @@ comments are placed in the same themes, for the change.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+if TYPE_CHECKING:
+    from sklearn.decomposition import NMF
 
 #: Words French comments use that carry no theme (articles, pronouns, auxiliaries, fillers).
-FRENCH_STOP_WORDS = frozenset(
-    """
-    a ai aie aient aies ait alors as au aucun aucune aupres aura aurai auraient aurais aurait
-    aux avaient avais avait avant avec avez aviez avions avoir avons ayant bah bien bon c ca
-    car ce ceci cela celle celles celui cependant certain certaine ces cet cette ceux chaque
-    chez ci comme comment d dans de des deja depuis devant doit donc dont du elle elles en
-    encore entre es est et etaient etais etait etant ete etes etre eu eux fait faire fois
-    font hors ici il ils j je jusqu jusque l la le les leur leurs lui m ma mais me meme mes
-    moi moins mon n ne ni non nos notre nous on ont ou par parce pas peu peut plus pour pourquoi
-    qu quand que quel quelle quelles quels qui quoi s sa sans se sera serai seraient serais
-    serait sera ses si sien soit son sont sous suis sur t ta tant te tes toi ton tous tout
-    toute toutes tres tu un une vers voici voila vos votre vous vraiment y merci bonjour
-    svp toujours jamais rien tout
-    """.split()
-)
-#: Both languages' stop-words, and words every support comment holds.
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | FRENCH_STOP_WORDS | {"really", "just", "got", "get"}
+_FRENCH = """
+    a ai aie aient aies ait alors as au aucun aucune aupres aura aurai auraient aurais
+    aurait aux avaient avais avait avant avec avez aviez avions avoir avons ayant bah bien
+    bon c ca car ce ceci cela celle celles celui cependant certain certaine ces cet cette
+    ceux chaque chez ci comme comment d dans de des deja depuis devant doit donc dont du
+    elle elles en encore entre es est et etaient etais etait etant ete etes etre eu eux
+    fait faire fois font hors ici il ils j je jusqu jusque l la le les leur leurs lui m ma
+    mais me meme mes moi moins mon n ne ni non nos notre nous on ont ou par parce pas peu
+    peut plus pour pourquoi qu quand que quel quelle quelles quels qui quoi s sa sans se
+    sera serai seraient serais serait sera ses si sien soit son sont sous suis sur t ta
+    tant te tes toi ton tous tout toute toutes tres tu un une vers voici voila vos votre
+    vous vraiment y merci bonjour svp toujours jamais rien tout
+"""
+FRENCH_STOP_WORDS = frozenset(_FRENCH.split())
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """Both languages' stop-words (scikit-learn's English ones), and words every support
+    comment holds. scikit-learn is imported when themes are first asked for, not before."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | FRENCH_STOP_WORDS | {"really", "just", "got", "get"}
+
 
 #: The glossary: words of one support concept, in French and English (accents folded), to the
 #: term they are counted as.
+_GLOSSARY = """
+    billing: billing bill billed bills invoice invoices invoiced charge charged charges
+        charging facture factures facturee facturees facturation factured prelevement
+        preleve prelevee debit debite debitee
+    twice: twice double deux doublon
+    refund: refund refunds refunded rembourse remboursee remboursement rembourser
+    wait: wait waited waiting waits attente attendre attendu attends attend
+    slow: slow slowly slower lent lente lents lentes lenteur lenteurs
+    outage: down outage outages crash crashed crashes panne pannes plante plantee coupure
+        indisponible unavailable
+    answer: answer answers answered reply replied replies response responses reponse
+        reponses repondu repondre repond
+    delivery: delivery delivered deliveries parcel package colis livraison livre livree
+        livraisons
+    login: login log password connexion connecter connecte identifiant passe
+    price: price prices pricey expensive cher chere chers prix tarif tarifs
+    app: app application appli site website
+    days: day days jour jours semaine semaines week weeks
+    broken: broken broke casse marche fonctionne works working
+    export: export exports exporter exporting
+"""
 GLOSSARY: dict[str, tuple[str, ...]] = {
-    "billing": (
-        "billing bill billed bills invoice invoices invoiced charge charged charges charging "
-        "facture factures facturee facturees facturation factured prelevement preleve prelevee "
-        "debit debite debitee"
-    ).split(),
-    "twice": "twice double deux doublon".split(),
-    "refund": "refund refunds refunded rembourse remboursee remboursement rembourser".split(),
-    "wait": (
-        "wait waited waiting waits attente attendre attendu attends attend"
-    ).split(),
-    "slow": "slow slowly slower lent lente lents lentes lenteur lenteurs".split(),
-    "outage": (
-        "down outage outages crash crashed crashes panne pannes plante plantee coupure "
-        "indisponible unavailable"
-    ).split(),
-    "answer": (
-        "answer answers answered reply replied replies response responses reponse reponses "
-        "repondu repondre repond"
-    ).split(),
-    "delivery": (
-        "delivery delivered deliveries parcel package colis livraison livre livree livraisons"
-    ).split(),
-    "login": "login log password connexion connecter connecte identifiant passe".split(),
-    "price": "price prices pricey expensive cher chere chers prix tarif tarifs".split(),
-    "app": "app application appli site website".split(),
-    "days": "day days jour jours semaine semaines week weeks".split(),
-    "broken": "broken broke cassé casse marche fonctionne works working".split(),
-    "export": "export exports exporter exporting".split(),
+    term.strip(): tuple(said.split())
+    for term, said in (line.split(":") for line in re.split(r"\n(?=\s{4}\w+:)", _GLOSSARY.strip()))
 }
 _TERM = {word: term for term, words in GLOSSARY.items() for word in words}
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -103,7 +108,7 @@ def words(text: str) -> list[tuple[str, str]]:
     out = []
     for raw in _WORD.findall(text.lower()):
         folded = fold(raw)
-        if folded in STOP_WORDS:
+        if folded in stop_words():
             continue
         out.append((_TERM.get(folded, folded), raw))
     return out
@@ -148,6 +153,8 @@ def _assign(weights: np.ndarray) -> np.ndarray:
 
 
 def _fit(matrix: object, k: int) -> tuple[NMF, np.ndarray]:
+    from sklearn.decomposition import NMF
+
     model = NMF(n_components=k, init="nndsvd", max_iter=300, random_state=0)
     weights = model.fit_transform(matrix)
     return model, weights
@@ -183,7 +190,7 @@ def _label(terms: Sequence[str], texts: Sequence[str]) -> str:
         pairs = words(text)
         for term, raw in pairs:
             said.setdefault(term, Counter())[raw] += 1
-        for (a, ra), (b, rb) in zip(pairs, pairs[1:], strict=False):
+        for (a, ra), (b, rb) in itertools.pairwise(pairs):
             said.setdefault(f"{a} {b}", Counter())[f"{ra} {rb}"] += 1
     shown: list[str] = []
     for term in terms:
@@ -204,6 +211,8 @@ def themes(current: Sequence[str], previous: Sequence[str] = ()) -> Themes:
     total = len(current)
     if total < 2 * MIN_COMMENTS:
         return Themes(total=total, previous_total=len(previous), unthemed=total)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         analyzer=_analyse, min_df=2, max_df=0.9, sublinear_tf=True, dtype=np.float64
     )
@@ -251,4 +260,4 @@ def themes(current: Sequence[str], previous: Sequence[str] = ()) -> Themes:
     )
 
 
-__all__ = ["GLOSSARY", "STOP_WORDS", "Theme", "Themes", "themes", "words"]
+__all__ = ["GLOSSARY", "Theme", "Themes", "stop_words", "themes", "words"]

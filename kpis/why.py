@@ -18,9 +18,13 @@ that grows at the average value no mix effect: the contributions of one attribut
 add up to `ΔV` exactly (`tests/test_why.py`). A segment seen in one period only takes the value
 it has in the other for both (all of its contribution is then mix).
 
-Segments of every attribute are ranked together by the size of their contribution. A segment
-*stands out* when its contribution differs from its share of an even change (`w̄ₛ·ΔV`, what
-it would contribute if every segment had moved alike) by at least `STANDOUT` of the change.
+A segment *stands out* when it moved the figure otherwise than an even change would have (every
+segment's value moving by `ΔV`, no share changing): when its rate effect's distance from
+`w̄ₛ·ΔV` plus the size of its mix effect reach `STANDOUT` of the change. A region that fell as
+much as every other region explains nothing. The segments
+that stand out, of every attribute, are ranked together by the size of their contribution in
+the change's direction (those that pushed it first); the first `DRIVERS` are the drivers. When
+none stands out, the change is spread evenly.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from kpis.result import Figure, KpiResult
 from query.plan import Key, Numbers, Scan, additive
 
 #: A segment stands out when its contribution is this share of the change away from an even one.
-STANDOUT = 0.25
+STANDOUT = 0.1
 #: How many drivers an answer shows.
 DRIVERS = 3
 #: An attribute with more values than this names records, not segments (ids): skipped.
@@ -101,7 +105,7 @@ class Why:
 
     result: KpiResult
     attributions: tuple[Attribution, ...] = ()
-    #: The largest contributions across attributes, largest first.
+    #: The segments that stand out, the largest contribution (in the change's direction) first.
     drivers: tuple[Segment, ...] = ()
     #: Whether some segment stands out (False: the change is spread evenly).
     standout: bool = False
@@ -201,9 +205,10 @@ def attribute(
 
 
 def stands_out(segment: Segment, change: float) -> bool:
-    """Whether a segment's contribution is more than an even share of the change."""
+    """Whether a segment moved the figure otherwise than an even change would have: its own
+    value apart from the change (`w̄·(Δr − ΔV)`), or its share (its mix effect)."""
     even = (segment.share_before + segment.share_after) / 2 * change
-    return abs(segment.contribution - even) >= STANDOUT * abs(change)
+    return abs(segment.rate - even) + abs(segment.mix) >= STANDOUT * abs(change)
 
 
 def rank(attributions: Sequence[Attribution], change: float) -> tuple[Segment, ...]:
@@ -269,9 +274,8 @@ def explain(
         return Why(result, reason="no_segments")
     if result.delta == 0:
         return Why(result, tuple(attributions), reason="no_change")
-    ranked = rank(attributions, result.delta)
-    standout = any(stands_out(s, result.delta) for s in ranked)
-    return Why(result, tuple(attributions), ranked[:DRIVERS], standout)
+    ranked = [s for s in rank(attributions, result.delta) if stands_out(s, result.delta)]
+    return Why(result, tuple(attributions), tuple(ranked[:DRIVERS]), bool(ranked))
 
 
 __all__ = [

@@ -36,9 +36,7 @@ def value(groups: dict[str | None, dict[int, Numbers]], index: int) -> float:
 def test_the_effects_add_up_to_the_change(raw: list[tuple[int, float, int, float]]) -> None:
     n0 = sum(r[0] for r in raw) or 1
     n1 = sum(r[2] for r in raw) or 1
-    rows = [
-        (a / n0, r0 if a else None, b / n1, r1 if b else None) for a, r0, b, r1 in raw
-    ]
+    rows = [(a / n0, r0 if a else None, b / n1, r1 if b else None) for a, r0, b, r1 in raw]
     effects = shift_share(rows)
     v0 = sum(w0 * (r0 or 0.0) for w0, r0, _, _ in rows)
     v1 = sum(w1 * (r1 or 0.0) for _, _, w1, r1 in rows)
@@ -110,5 +108,6 @@ def test_a_segment_new_this_period_is_all_mix() -> None:
     found = attribute(FORMULA, "plan", groups)
     assert found is not None
     new = next(s for s in found.segments if s.key == "new")
-    assert new.rate == 0 and new.effect == "mix"
+    assert new.rate == 0
+    assert new.effect == "mix"
     assert abs(found.total - (value(groups, 0) - value(groups, 1))) < 1e-9

@@ -46,7 +46,9 @@ def planted(seed: int = 7, total: int = 400) -> list[str]:
     counts = {BILLING: int(total * 0.5), WAITING: int(total * 0.3), OUTAGE: int(total * 0.14)}
     out = []
     for pool, count in counts.items():
-        out += [rng.choice(pool) + rng.choice(("", ".", "!", " :(", " - again")) for _ in range(count)]
+        out += [
+            rng.choice(pool) + rng.choice(("", ".", "!", " :(", " - again")) for _ in range(count)
+        ]
     out += [rng.choice(NOISE) for _ in range(total - len(out))]
     rng.shuffle(out)
     return out

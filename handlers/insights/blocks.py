@@ -13,7 +13,7 @@ from handlers.answers import blocks as answers
 from handlers.i18n import say, word
 from handlers.slack.blocks import MAX_FIELD, MAX_HEADER, Message, clip, limits, md
 from kpis.result import KpiResult
-from kpis.themes import Themes
+from kpis.themes import Theme, Themes
 from kpis.why import Segment, Why
 
 
@@ -33,7 +33,8 @@ def driver_line(segment: Segment, result: KpiResult, currency: str, language: st
     unit = result.unit
     before = fmt.figure_text(unit, segment.before, currency, language)
     after = fmt.figure_text(unit, segment.after, currency, language)
-    n = f"n {fmt.number(segment.before.n, 0, language)} → {fmt.number(segment.after.n, 0, language)}"
+    n_before = fmt.number(segment.before.n, 0, language)
+    n = f"n {n_before} → {fmt.number(segment.after.n, 0, language)}"
     shares = (
         f"{word('why_share', language)} {_share(segment.share_before, language)} → "
         f"{_share(segment.share_after, language)}"
@@ -97,21 +98,31 @@ def why_message(
     return Message(message.text, blocks)
 
 
-def theme_line(index: int, theme: Themes.Theme, themes: Themes, language: str) -> str:
-    """`1. *charged twice · facturé* — 42 detractors (31.0%), +30 vs the previous period`."""
+def _signed(amount: int, language: str) -> str:
+    sign = "+" if amount > 0 else "−" if amount < 0 else "±"
+    return sign + fmt.number(abs(amount), 0, language)
+
+
+def theme_line(index: int, theme: Theme, themes: Themes, language: str) -> str:
+    """`1. *charged · twice · refund* — 42 detractors (31.0%), +30 vs the previous period`."""
     share = fmt.value("percent", 100 * theme.count / max(themes.total, 1), language=language)
-    text = (
-        f"{index}. *{theme.label}* — "
-        f"{say('themes_count', language, count=fmt.number(theme.count, 0, language), share=share)}"
-    )
+    count = fmt.number(theme.count, 0, language)
+    text = f"{index}. *{theme.label}* — {say('themes_count', language, count=count, share=share)}"
     if themes.previous_total:
-        change = theme.count - theme.previous
         text += ", " + say(
-            "themes_change", language, change=fmt.number(change, 0, language).replace("-", "−")
+            "themes_change", language, change=_signed(theme.count - theme.previous, language)
         )
-        if change > 0:
-            text = text.replace(say("themes_change", language, change=""), "", 0)
     return text
+
+
+def top_themes(themes: Themes, language: str, top: int = 3) -> str | None:
+    """The digest's line: `*Themes*: charged · twice (12), waiting · answer (8)…`."""
+    if not themes.themes:
+        return None
+    shown = ", ".join(
+        f"{t.label} ({fmt.number(t.count, 0, language)})" for t in themes.themes[:top]
+    )
+    return f"*{word('themes_digest', language)}*{word('colon', language)}{shown}"
 
 
 def themes_message(
