@@ -106,7 +106,7 @@ mois dernier derniers derniere dernieres semaine semaines jours jour heures anne
 trimestre hier hui aujourdhui depuis ci passe passee precedent precedente glissants lundi
 mardi mercredi jeudi vendredi samedi dimanche janvier fevrier mars avril mai juin juillet
 aout septembre octobre novembre decembre par sauf hors sans chaque taux delai moyen reponse
-demandes reponses aide liste
+demandes reponses aide liste pourquoi
 """
     )
 )
@@ -115,7 +115,7 @@ _EN_ONLY = (_EN_STOP - _FR_STOP) | _words(
 last past previous this month months week weeks day days hours year quarter today yesterday
 since monday tuesday wednesday thursday friday saturday sunday january february march april
 june july august september october november december per each every excluding except
-without ago time response tickets
+without ago time response tickets why
 """
 )
 _WORD = re.compile(r"[a-z0-9]+")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from handlers.answers import blocks as answers
 from handlers.answers.service import KpiError
 from handlers.answers.words import attribute_names
@@ -49,4 +51,14 @@ def _known(word: str) -> bool:
     return True
 
 
-SUBCOMMANDS = {"themes": themes_command, "thèmes": themes_command, "theme": themes_command}
+def themes_in_french(asked: Asked) -> Message:
+    """`/kpi thèmes …`: the accent says French when the other words do not say otherwise."""
+    return themes_command(dataclasses.replace(asked, language=asked.language or "fr"))
+
+
+SUBCOMMANDS = {
+    "themes": themes_command,
+    "theme": themes_command,
+    "thèmes": themes_in_french,
+    "thème": themes_in_french,
+}
