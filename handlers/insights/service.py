@@ -12,10 +12,18 @@ from kpis.catalogue import Kpi
 from kpis.periods import Period, parse_period, timezone
 from kpis.question import Question
 from kpis.themes import Themes, themes
+from query.plan import Filter
 from storage.db import read_snapshot
-from storage.insights.store import detractor_comments
+from storage.insights.store import Said, detractor_comments
 
-__all__ = ["KpiError", "NoDetractors", "ThemesAnswer", "detractor_themes", "survey_of"]
+__all__ = [
+    "KpiError",
+    "NoDetractors",
+    "ThemesAnswer",
+    "detractor_themes",
+    "digest_themes",
+    "survey_of",
+]
 
 
 class NoDetractors(ValueError):
@@ -65,6 +73,22 @@ def detractor_themes(
             detractor=detractors((survey,)),
             filters=question.filters,
         )
+    return ThemesAnswer(kpi, period, _grouped(said))
+
+
+def _grouped(said: list[Said]) -> Themes:
     current = [s.comment for s in said if s.window == 0]
     previous = [s.comment for s in said if s.window == 1]
-    return ThemesAnswer(kpi, period, themes(current, previous))
+    return themes(current, previous)
+
+
+def digest_themes(*, deps: Deps, period: Period, filters: tuple[Filter, ...] = ()) -> Themes:
+    """The themes of every detractor's comments (NPS, CSAT, CES) over a digest's period."""
+    with read_snapshot(deps.sessions) as session:
+        said = detractor_comments(
+            session=session,
+            windows=(period.current, period.previous),
+            detractor=detractors(),
+            filters=filters,
+        )
+    return _grouped(said)
