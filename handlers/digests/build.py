@@ -4,6 +4,7 @@ the detractors' comments and the trend series, all computed in SQL through the K
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -136,7 +137,8 @@ def build_digest(
     if comments:
         from handlers.insights.service import digest_themes
 
-        digest.themes = digest_themes(deps=deps, period=period, filters=filters)
+        themes = digest_themes(deps=deps, period=period, filters=filters)
+        return dataclasses.replace(digest, themes=themes)
     return digest
 
 
