@@ -133,8 +133,6 @@ class Theme:
 class Themes:
     """A period's detractor themes, largest first."""
 
-    Theme = Theme
-
     themes: tuple[Theme, ...] = ()
     #: Comments read in the period, and in the previous one.
     total: int = 0
@@ -147,7 +145,7 @@ class Themes:
 
 def _assign(weights: np.ndarray) -> np.ndarray:
     """Each comment's strongest component, −1 for a comment with no weight at all."""
-    best = weights.argmax(axis=1)
+    best: np.ndarray = weights.argmax(axis=1)
     best[weights.max(axis=1) <= 1e-9] = -1
     return best
 
@@ -161,7 +159,7 @@ def _fit(matrix: object, k: int) -> tuple[NMF, np.ndarray]:
 
 
 def _centre(matrix: Any, members: np.ndarray) -> np.ndarray:
-    centre = np.asarray(matrix[members].mean(axis=0)).ravel()
+    centre: np.ndarray = np.asarray(matrix[members].mean(axis=0)).ravel()
     size = float(np.linalg.norm(centre))
     return centre / size if size > 0 else centre
 

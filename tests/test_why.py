@@ -94,9 +94,11 @@ def test_an_even_change_stands_out_nowhere() -> None:
 
 
 def test_one_segment_or_ids_are_not_an_attribute() -> None:
-    one = {"x": {1: nps(50, 20, 10), 0: nps(50, 10, 20)}}
+    one: dict[str | None, dict[int, Numbers]] = {"x": {1: nps(50, 20, 10), 0: nps(50, 10, 20)}}
     assert attribute(FORMULA, "plan", one) is None
-    ids = {f"c{i}": {1: nps(1, 1, 0), 0: nps(1, 0, 1)} for i in range(60)}
+    ids: dict[str | None, dict[int, Numbers]] = {
+        f"c{i}": {1: nps(1, 1, 0), 0: nps(1, 0, 1)} for i in range(60)
+    }
     assert attribute(FORMULA, "customer", ids) is None
 
 

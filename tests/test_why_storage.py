@@ -101,7 +101,8 @@ def test_a_pure_change_of_mix_is_named_first_and_called_mix(deps: Deps) -> None:
     assert (first.attribute, first.key, first.effect) == ("channel", "email", "mix")
     assert first.rate == pytest.approx(0)
     assert first.before.value == first.after.value == -50
-    assert (first.share_before, first.share_after) == (pytest.approx(0.2), pytest.approx(0.8))
+    assert first.share_before == pytest.approx(0.2)
+    assert first.share_after == pytest.approx(0.8)
     assert sum(s.contribution for s in found.attributions[0].segments) == pytest.approx(-60)
 
 
@@ -141,7 +142,7 @@ def test_filters_narrow_the_decomposition(deps: Deps) -> None:
 
 
 def test_ticket_kpis_split_by_agent(deps: Deps) -> None:
-    tickets = []
+    tickets: list[dict[str, Any]] = []
     for at in (PREVIOUS, CURRENT):
         for agent, minutes in (("ana", 10), ("bruno", 10), ("chloe", 10)):
             slow = minutes * (9 if at == CURRENT and agent == "chloe" else 1)
