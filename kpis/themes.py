@@ -3,12 +3,13 @@
 Comments in English and French are read as words: lower case, accents folded, stop-words of
 both languages dropped, and a small glossary of support words folding the French and English
 words of one concept into one term (`facturé`, `charged` and `invoice` are all *billing*),
-so that a theme holds both languages. They are weighed with TF-IDF over words and pairs of
-words (scikit-learn's `TfidfVectorizer`) and factorised into themes by non-negative matrix
-factorisation (`NMF`, deterministic `nndsvd` start); the number of themes (2–8) is the one
-whose themes separate the comments best (the cosine silhouette on a sample). Each comment goes
-to its strongest theme; a theme of fewer than `MIN_SHARE` of the comments, and a comment with
-no known word, stay unthemed. A theme's label is its strongest terms, each said as the word its
+so that a theme holds both languages. They are weighed with TF-IDF over those terms
+(scikit-learn's `TfidfVectorizer`, sublinear term frequency, terms in two comments at least)
+and factorised by non-negative matrix factorisation (`NMF`, `MOST` components, deterministic
+`nndsvd` start). Each comment goes to its strongest component; components whose comments'
+centres are alike (cosine ≥ `MERGE`) are merged, the most alike first, so one topic said in
+several ways is one theme. A theme of fewer than `MIN_SHARE` of the comments, and a comment
+with no known word, stay unthemed. A theme's label is its strongest terms, each said as the word its
 comments use most for it; its quote is the comment nearest its centre. The previous period's
 comments are placed in the same themes, for the change.
 """
@@ -21,7 +22,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -103,19 +104,27 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=100_000)
+def _term(raw: str) -> str | None:
+    """The term a (lower-case) word counts as; None for a stop-word."""
+    folded = fold(raw)
+    if folded in stop_words():
+        return None
+    return _TERM.get(folded, folded)
+
+
 def words(text: str) -> list[tuple[str, str]]:
     """A comment's (term, word) pairs: folded words without stop-words, glossary applied."""
     out = []
     for raw in _WORD.findall(text.lower()):
-        folded = fold(raw)
-        if folded in stop_words():
-            continue
-        out.append((_TERM.get(folded, folded), raw))
+        term = _term(raw)
+        if term is not None:
+            out.append((term, raw))
     return out
 
 
-def _analyse(text: str) -> list[str]:
-    return [term for term, _ in words(text)]
+def _terms(pairs: list[tuple[str, str]]) -> list[str]:
+    return [term for term, _ in pairs]
 
 
 @dataclass(frozen=True)
@@ -181,11 +190,10 @@ def _merge(matrix: Any, labels: np.ndarray) -> list[np.ndarray]:
     return groups
 
 
-def _label(terms: Sequence[str], texts: Sequence[str]) -> str:
+def _label(terms: Sequence[str], comments: Sequence[list[tuple[str, str]]]) -> str:
     """Terms said as the words their comments use most (`billing` → `charged` or `facturé`)."""
     said: dict[str, Counter[str]] = {}
-    for text in texts:
-        pairs = words(text)
+    for pairs in comments:
         for term, raw in pairs:
             said.setdefault(term, Counter())[raw] += 1
         for (a, ra), (b, rb) in itertools.pairwise(pairs):
@@ -212,10 +220,11 @@ def themes(current: Sequence[str], previous: Sequence[str] = ()) -> Themes:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(
-        analyzer=_analyse, min_df=2, max_df=0.9, sublinear_tf=True, dtype=np.float64
+        analyzer=_terms, min_df=2, max_df=0.9, sublinear_tf=True, dtype=np.float64
     )
+    read = [words(text) for text in current]
     try:
-        matrix = vectorizer.fit_transform(current)
+        matrix = vectorizer.fit_transform(read)
     except ValueError:  # no term in two comments
         return Themes(total=total, previous_total=len(previous), unthemed=total)
     if matrix.shape[1] < FEWEST:
@@ -228,7 +237,7 @@ def themes(current: Sequence[str], previous: Sequence[str] = ()) -> Themes:
     floor = max(MIN_COMMENTS, int(np.ceil(MIN_SHARE * total)))
     before: np.ndarray = np.array([], dtype=int)
     if previous:
-        before = _assign(model.transform(vectorizer.transform(previous)))
+        before = _assign(model.transform(vectorizer.transform([words(t) for t in previous])))
     found = []
     for members in groups:
         if len(members) < floor:
@@ -237,14 +246,14 @@ def themes(current: Sequence[str], previous: Sequence[str] = ()) -> Themes:
         centre = _centre(matrix, members)
         order = np.argsort(-centre)
         terms = [str(vocabulary[i]) for i in order[: LABEL_TERMS * 3] if centre[i] > 0]
-        texts = [current[i] for i in members]
+        said = [read[i] for i in members]
         scores = matrix[members] @ centre
         quote = " ".join(current[int(members[int(np.argmax(scores))])].split())
         if len(quote) > QUOTE_CHARS:
             quote = quote[: QUOTE_CHARS - 1] + "…"
         earlier = int(np.isin(before, components).sum())
         theme = Theme(
-            _label(terms, texts) or terms[0], len(members), earlier, quote, tuple(terms[:3])
+            _label(terms, said) or terms[0], len(members), earlier, quote, tuple(terms[:3])
         )
         found.append((len(members), theme))
     found.sort(key=lambda item: (-item[0], item[1].label))
