@@ -20,7 +20,9 @@ it has in the other for both (all of its contribution is then mix).
 
 A segment *stands out* when it moved the figure otherwise than an even change would have (every
 segment's value moving by `ΔV`, no share changing): when its rate effect's distance from
-`w̄ₛ·ΔV` plus the size of its mix effect reach `STANDOUT` of the change. A region that fell as
+`w̄ₛ·ΔV` (counted only beyond what chance gives its own change: 1.96 standard errors, read from
+its two periods' confidence intervals) plus the size of its mix effect reach `STANDOUT` of the
+change. A region that fell as
 much as every other region explains nothing. The segments
 that stand out, of every attribute, are ranked together by the size of their contribution in
 the change's direction (those that pushed it first); the first `DRIVERS` are the drivers. When
@@ -29,6 +31,7 @@ none stands out, the change is spread evenly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -39,6 +42,7 @@ from kpis.formulas import Formula, Mean, NetScore, Share, TopBox
 from kpis.periods import Period
 from kpis.question import Question
 from kpis.result import Figure, KpiResult
+from kpis.stats import Z95
 from query.plan import Key, Numbers, Scan, additive
 
 #: A segment stands out when its contribution is this share of the change away from an even one.
@@ -73,6 +77,8 @@ class Segment:
     mix: float
     #: Whether its own change is significant at 95 % (None: no test, too few answers).
     significant: bool | None = None
+    #: How far its own change may stray by chance (95 %, from its periods' intervals).
+    noise: float = 0.0
 
     @property
     def contribution(self) -> float:
@@ -199,16 +205,30 @@ def attribute(
             if before.n > 0 and after.n > 0
             else None
         )
-        segments.append(Segment(name, label, before, after, w0, w1, rate, mix, test))
+        noise = Z95 * math.hypot(_se(before), _se(after))
+        segments.append(Segment(name, label, before, after, w0, w1, rate, mix, test, noise))
     total = sum(s.contribution for s in segments)
     return Attribution(name, tuple(segments), total)
 
 
+def _se(figure: Figure) -> float:
+    """A figure's standard error, read back from its 95 % interval (0 without one)."""
+    if figure.ci is None:
+        return 0.0
+    return (figure.ci.high - figure.ci.low) / (2 * Z95)
+
+
 def stands_out(segment: Segment, change: float) -> bool:
-    """Whether a segment moved the figure otherwise than an even change would have: its own
-    value apart from the change (`w̄·(Δr − ΔV)`), or its share (its mix effect)."""
-    even = (segment.share_before + segment.share_after) / 2 * change
-    return abs(segment.rate - even) + abs(segment.mix) >= STANDOUT * abs(change)
+    """Whether a segment pushed the change further than an even change would have: its own
+    value moved more than the others' in the change's direction (`w̄·(Δr − ΔV)`, counted when
+    beyond what chance gives its own change), or its share moved it (its mix effect)."""
+    sign = 1.0 if change >= 0 else -1.0
+    mean_share = (segment.share_before + segment.share_after) / 2
+    apart = segment.rate - mean_share * change
+    if abs(apart) <= mean_share * segment.noise:
+        apart = 0.0  # its own change is within what chance gives
+    pushed = max(sign * apart, 0.0) + max(sign * segment.mix, 0.0)
+    return pushed >= STANDOUT * abs(change)
 
 
 def rank(attributions: Sequence[Attribution], change: float) -> tuple[Segment, ...]:
