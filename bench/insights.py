@@ -165,9 +165,9 @@ def main(argv: list[str]) -> int:
         upgrade(args.postgres)
         if not args.no_why:
             fill(args.postgres, rows, rows)
-            run_why(
-                f"why — PostgreSQL: {rows:,} responses + {rows:,} tickets",
-                args.postgres,
-                args.repeat,
-            )
+            label = f"why — PostgreSQL: {rows:,} responses + {rows:,} tickets"
+            run_why(label, args.postgres, args.repeat)
+        fill_comments(args.postgres, args.comments)
+        label = f"themes — PostgreSQL: {args.comments:,} detractor comments (beside the rest)"
+        run_themes(label, args.postgres, args.repeat)
     return 0
