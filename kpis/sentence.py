@@ -76,8 +76,18 @@ donnees rapport point fait faire avoir avons avez ont obtenu sont ai as contre c
 evolution tendance moment svp eu aujourd ete
 """
 )
+#: The verbs of a question on why a figure moved (`why did NPS drop`, `pourquoi le NPS a
+#: baissé`): `why`/`pourquoi` ask for what moved it, these only say how it moved.
+_MOVED = _words(
+    """
+drop dropped drops fall fell falls rise rose rises risen move moved moves change changed
+changes increase increased increases decrease decreased decreases jump jumped dip dipped
+pourquoi baisse baisser baisses chute chuter chutes monte monter bouge bouger augmente
+augmenter diminue diminuer recule reculer progresse progresser
+"""
+)
 #: Filler words, ignored wherever they stand (English and French, accents removed).
-STOP = _EN_STOP | _FR_STOP
+STOP = _EN_STOP | _FR_STOP | _MOVED
 #: Words that say what kind of figure is wanted: part of a KPI's name when one matches
 #: (`bounce rate`), ignored otherwise (`the NPS score`).
 GENERIC = _words(

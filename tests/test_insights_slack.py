@@ -70,6 +70,9 @@ def test_why_names_the_segment_that_moved(bot: Bot) -> None:
     assert lines[1].startswith("1. *plan = pro*: +100 → −100 (n 40 → 40)")
     assert "its own value changed (significant)" in lines[1]
     assert "channel" not in lines[1]
+    words = bot.command("/kpi", "why did the NPS drop over the last 7 days?").json()
+    assert "Understood as `/kpi nps last-7d why`" in text_of(words)
+    assert "plan = pro" in text_of(words)
     same = bot.command("/kpi", "pourquoi nps last-7d").json()  # French, the word first
     assert "Ce qui l'a fait bouger" in text_of(same)
     assert "plan = pro" in text_of(same)
