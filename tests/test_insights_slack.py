@@ -111,5 +111,7 @@ def test_themes_group_detractor_comments(bot: Bot) -> None:
     assert "Great price" not in text_of(body)  # promoters are not detractors
     french = late(bot, "/kpi", "thèmes nps last-7d")
     assert french["blocks"][0]["text"]["text"].startswith("Ce dont parlent les détracteurs")
+    default = late(bot, "/kpi", "themes last-7d")  # NPS when no KPI is named
+    assert default["blocks"][0]["text"]["text"] == "What NPS detractors talk about · last-7d"
     refused = late(bot, "/kpi", "themes frt")
     assert "frt has no detractors" in refused["text"]

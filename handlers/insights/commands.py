@@ -12,21 +12,22 @@ from handlers.i18n import explain, say
 from handlers.insights.blocks import themes_message
 from handlers.insights.service import NoDetractors, detractor_themes
 from handlers.slack.blocks import Message
-from kpis.question import Question, QuestionError, parse_question
+from kpis.catalogue import UnknownKpi, find_kpi
+from kpis.question import QuestionError, parse_question
 
 
 def themes_command(asked: Asked) -> Message:
     """The themes of a survey's detractor comments over a period (NPS when none is named)."""
     language = asked.says
     text = asked.words.text
+    words = asked.words.words
+    named = bool(words) and _known(words[0])
     try:
-        question = parse_question(text, names=attribute_names(asked.deps.settings))
+        question = parse_question(
+            text, kpi=None if named else "nps", names=attribute_names(asked.deps.settings)
+        )
     except QuestionError as exc:
-        if exc.code != "which_kpi":
-            return answers.error(explain(exc, language), language=language)
-        question = Question("nps")
-    if question.kpi.lower() not in ("nps", "csat", "ces") and not _known(question.kpi):
-        question = Question("nps", question.kpi, question.filters)
+        return answers.error(explain(exc, language), language=language)
     try:
         found = detractor_themes(deps=asked.deps, question=question)
     except NoDetractors as exc:
@@ -41,9 +42,8 @@ def themes_command(asked: Asked) -> Message:
 
 
 def _known(word: str) -> bool:
-    """Whether a word names a KPI of the catalogue (else it is read as the period)."""
-    from kpis.catalogue import UnknownKpi, find_kpi
-
+    """Whether a word names a KPI of the catalogue (else NPS is meant, and the word is read
+    as the period or a filter)."""
     try:
         find_kpi(word)
     except UnknownKpi:
