@@ -42,6 +42,7 @@ FEATURE_PACKAGES = (
     "handlers.connectors",
     "handlers.digests",
     "handlers.alerts",
+    "handlers.surveys",
     "handlers.rollups",
     "handlers.conversation",
     "handlers.privacy",

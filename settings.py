@@ -135,6 +135,13 @@ class Settings(BaseSettings):
         timedelta(hours=4),
         validation_alias=AliasChoices("KPIBOT_ALERT_REMIND_AFTER", "alert_remind_after"),
     )
+    #: Survey DMs a second once the first burst is out (Slack's pace for chat.postMessage).
+    survey_dm_rate: float = Field(
+        1.0, gt=0, le=20, validation_alias=AliasChoices("KPIBOT_SURVEY_DM_RATE", "survey_dm_rate")
+    )
+    survey_dm_burst: int = Field(
+        5, ge=1, le=100, validation_alias=AliasChoices("KPIBOT_SURVEY_DM_BURST", "survey_dm_burst")
+    )
     digest_grace: timedelta = Field(
         timedelta(hours=12), validation_alias=AliasChoices("KPIBOT_DIGEST_GRACE", "digest_grace")
     )

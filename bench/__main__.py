@@ -13,6 +13,7 @@ BENCHMARKS = {
     "slack": "bench.slack_latency",
     "words": "bench.words",
     "webhooks": "bench.webhooks",
+    "surveys": "bench.surveys",
 }
 
 

@@ -29,7 +29,7 @@ def kpibot_server(env: dict[str, str]) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a loaded 2-core machine starts it in 30 s
         while True:
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

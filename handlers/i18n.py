@@ -372,6 +372,74 @@ _EN: dict[str, str] = {
     "or their weight (`pourquoi`).",
     "help_themes": "`/kpi themes nps last-30d` groups what detractors wrote into themes "
     "(`csat`, `ces`; `thèmes`).",
+    # --- surveys ------------------------------------------------------------------------
+    "help_surveys": "`/kpi survey enps #channel` asks each member, in a DM, the eNPS question; "
+    "answers are anonymous (`/kpi survey help`).",
+    "survey_usage_title": "*Surveys answered in Slack*",
+    "survey_usage": "`/kpi survey enps #channel` (or `csat`) DMs every member of the channel "
+    'the question with its scale as buttons; options `question="…"`, `team=NAME` (default: the '
+    "channel's name), `closes=3d` (default 7d), `every=monthly|quarterly`\n"
+    "`/kpi survey list` · `/kpi survey close ID` · `/kpi survey remove ID|P<pulse>`\n"
+    "One answer per member and round, stored without their name; a reminder halfway through; "
+    "the result is posted in the channel at the close from 5 answers.",
+    "survey_cannot_change": "You can't open or close surveys: {reason}.",
+    "survey_unknown_command": "`{verb}` is not a survey command",
+    "survey_bad_closes": "`closes={text}`: say how long the round stays open, from 1h to 90d "
+    "(e.g. `closes=3d`)",
+    "survey_bad_team": "`team={text}` is not a team name (one word, no `=`)",
+    "survey_bad_every": "`every={text}`: a pulse runs `every=monthly` or `every=quarterly`",
+    "survey_needs_channel": "which channel? e.g. `/kpi survey enps #support`",
+    "survey_opened": "Survey *#{id}* ({kind}) opened for <#{channel}> (team={team}): each member "
+    "gets the question in a DM within minutes; it closes {closes}.\n> {question}",
+    "survey_pulse_added": "Pulse *P{id}* repeats it {every} (`/kpi survey remove P{id}` stops it).",
+    "survey_monthly": "monthly",
+    "survey_quarterly": "quarterly",
+    "survey_which": "which survey? give its number, e.g. `/kpi survey close 3`",
+    "survey_not_id": "`{text}` is not a survey number",
+    "survey_missing": "there is no survey #{id}",
+    "survey_already_closed": "Survey #{id} is already closed.",
+    "survey_closed_now": "Survey #{id} is closed: its result will be posted in its channel.",
+    "survey_pulse_missing": "there is no pulse P{id}",
+    "survey_pulse_removed": "Pulse P{id} removed; its past rounds and answers stay.",
+    "survey_removed": "Survey #{id} removed; its answers stay (they are anonymous).",
+    "survey_line_closed": "closed {when}",
+    "survey_line_open": "open until {when}",
+    "survey_line_sending": "sending",
+    "survey_line_reminded": "{n} reminded",
+    "survey_line_counts": "{answered}/{asked} answered{rate}",
+    "survey_none": "No survey yet.",
+    "survey_kind_enps": "eNPS",
+    "survey_kind_csat": "CSAT",
+    "survey_question_enps": "On a scale from 0 to 10, how likely are you to recommend {team} as "
+    "a place to work to a friend?",
+    "survey_question_csat": "How satisfied are you with {team}?",
+    "survey_scale_enps": "{low} = not at all likely · {high} = extremely likely",
+    "survey_scale_csat": "{low} = very dissatisfied · {high} = very satisfied",
+    "survey_anonymous_note": ":lock: Anonymous: kpibot stores your answer without your name, "
+    "once. Closes {closes}.",
+    "survey_reminder_lead": ":wave: A reminder, in case you missed it:",
+    "survey_dm_text": "A short survey: {question}",
+    "survey_thanks": "Thank you, your answer is recorded (anonymously). The survey closes "
+    "{closes}.",
+    "survey_already_answered": "You already answered this survey, thank you. Your first answer "
+    "stands.",
+    "survey_round_closed": "This survey is closed: your click was not counted. Thank you all "
+    "the same.",
+    "survey_comment_refused": "This survey closed, or your answer already has a comment.",
+    "survey_modal_title": "Thank you!",
+    "survey_modal_submit": "Send",
+    "survey_modal_close": "No comment",
+    "survey_modal_intro": "Your answer is recorded. Anything to add? Comments are shown only "
+    "pooled with the others, never with your name.",
+    "survey_modal_label": "Comment (optional)",
+    "survey_result_title": "{kind} survey · {team}",
+    "survey_result_counts": "{answered} of {asked} answered ({rate})",
+    "survey_result_withheld": "Too few answers to show a result: kpibot shows {kind} from "
+    "{minimum} answers, so that nobody's answer can be recognised.",
+    "survey_result_mean": "Mean score {mean}/5",
+    "survey_result_previous": "Previous round: {value}",
+    "survey_result_context": "Survey #{id} · {span} · anonymous answers (`/enps` and `/csat` "
+    "read them with `team=` and `round=`)",
 }
 
 _FR: dict[str, str] = {
@@ -737,6 +805,77 @@ _FR: dict[str, str] = {
     "par leur propre score ou leur poids.",
     "help_themes": "`/kpi thèmes nps last-30d` regroupe en thèmes ce qu'ont écrit les "
     "détracteurs (`csat`, `ces`).",
+    # --- sondages ------------------------------------------------------------------------
+    "help_surveys": "`/kpi survey enps #canal` pose à chaque membre, en message privé, la "
+    "question eNPS ; les réponses sont anonymes (`/kpi survey help`).",
+    "survey_usage_title": "*Sondages dans Slack*",
+    "survey_usage": "`/kpi survey enps #canal` (ou `csat`) envoie à chaque membre du canal la "
+    'question et son échelle en boutons ; options `question="…"`, `team=NOM` (par défaut : le '
+    "nom du canal), `closes=3d` (7d par défaut), `every=monthly|quarterly`\n"
+    "`/kpi survey list` · `/kpi survey close N` · `/kpi survey remove N|P<pulse>`\n"
+    "Une réponse par membre et par sondage, enregistrée sans son nom ; une relance à mi-parcours ; "
+    "le résultat est publié dans le canal à la clôture, à partir de 5 réponses.",
+    "survey_cannot_change": "Vous ne pouvez pas ouvrir ni clore de sondage : {reason}.",
+    "survey_unknown_command": "`{verb}` n'est pas une commande de sondage",
+    "survey_bad_closes": "`closes={text}` : indiquez combien de temps le sondage reste ouvert, "
+    "de 1h à 90d (par ex. `closes=3d`)",
+    "survey_bad_team": "`team={text}` n'est pas un nom d'équipe (un mot, sans `=`)",
+    "survey_bad_every": "`every={text}` : un sondage récurrent s'écrit `every=monthly` ou "
+    "`every=quarterly`",
+    "survey_needs_channel": "quel canal ? par ex. `/kpi survey enps #support`",
+    "survey_opened": "Sondage *#{id}* ({kind}) ouvert pour <#{channel}> (team={team}) : chaque "
+    "membre reçoit la question en message privé d'ici quelques minutes ; clôture {closes}.\n"
+    "> {question}",
+    "survey_pulse_added": "Le sondage récurrent *P{id}* le reprend {every} "
+    "(`/kpi survey remove P{id}` l'arrête).",
+    "survey_monthly": "chaque mois",
+    "survey_quarterly": "chaque trimestre",
+    "survey_which": "quel sondage ? donnez son numéro, par ex. `/kpi survey close 3`",
+    "survey_not_id": "`{text}` n'est pas un numéro de sondage",
+    "survey_missing": "il n'y a pas de sondage n°{id}",
+    "survey_already_closed": "Le sondage n°{id} est déjà clos.",
+    "survey_closed_now": "Le sondage n°{id} est clos : son résultat sera publié dans son canal.",
+    "survey_pulse_missing": "il n'y a pas de sondage récurrent P{id}",
+    "survey_pulse_removed": "Sondage récurrent P{id} supprimé ; ses sondages passés et leurs "
+    "réponses restent.",
+    "survey_removed": "Sondage n°{id} supprimé ; ses réponses restent (elles sont anonymes).",
+    "survey_line_closed": "clos {when}",
+    "survey_line_open": "ouvert jusqu'au {when}",
+    "survey_line_sending": "envoi en cours",
+    "survey_line_reminded": "{n} relancés",
+    "survey_line_counts": "{answered}/{asked} réponses{rate}",
+    "survey_none": "Aucun sondage pour l'instant.",
+    "survey_kind_enps": "eNPS",
+    "survey_kind_csat": "CSAT",
+    "survey_question_enps": "Sur une échelle de 0 à 10, recommanderiez-vous {team} comme lieu de "
+    "travail à un proche ?",
+    "survey_question_csat": "Êtes-vous satisfait·e de {team} ?",
+    "survey_scale_enps": "{low} = pas du tout probable · {high} = très probable",
+    "survey_scale_csat": "{low} = très insatisfait·e · {high} = très satisfait·e",
+    "survey_anonymous_note": ":lock: Anonyme : kpibot enregistre votre réponse sans votre nom, "
+    "une seule fois. Clôture {closes}.",
+    "survey_reminder_lead": ":wave: Petit rappel, au cas où :",
+    "survey_dm_text": "Un sondage rapide : {question}",
+    "survey_thanks": "Merci, votre réponse est enregistrée (anonymement). Le sondage se clôt "
+    "{closes}.",
+    "survey_already_answered": "Vous avez déjà répondu à ce sondage, merci. Votre première "
+    "réponse compte.",
+    "survey_round_closed": "Ce sondage est clos : votre clic n'a pas été compté. Merci quand même.",
+    "survey_comment_refused": "Ce sondage est clos, ou votre réponse a déjà un commentaire.",
+    "survey_modal_title": "Merci !",
+    "survey_modal_submit": "Envoyer",
+    "survey_modal_close": "Sans commentaire",
+    "survey_modal_intro": "Votre réponse est enregistrée. Quelque chose à ajouter ? Les "
+    "commentaires ne sont montrés qu'avec les autres, jamais avec votre nom.",
+    "survey_modal_label": "Commentaire (facultatif)",
+    "survey_result_title": "Sondage {kind} · {team}",
+    "survey_result_counts": "{answered} réponses sur {asked} ({rate})",
+    "survey_result_withheld": "Trop peu de réponses pour montrer un résultat : kpibot montre "
+    "le {kind} à partir de {minimum} réponses, pour que personne ne soit reconnaissable.",
+    "survey_result_mean": "Note moyenne {mean}/5",
+    "survey_result_previous": "Sondage précédent : {value}",
+    "survey_result_context": "Sondage n°{id} · {span} · réponses anonymes (`/enps` et `/csat` "
+    "les lisent avec `team=` et `round=`)",
 }
 
 WORDS: dict[Language, dict[str, str]] = {"en": _EN, "fr": _FR}

@@ -25,7 +25,8 @@ import storage.digests.tables
 import storage.models
 import storage.ops.tables
 import storage.privacy.tables
-import storage.rollups.tables  # noqa: F401
+import storage.rollups.tables
+import storage.surveys.tables  # noqa: F401
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.migrate import upgrade
 

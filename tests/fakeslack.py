@@ -2,7 +2,7 @@
 
 Point the bot's SLACK_API_URL at `base_url + "/api/"`; response URLs live at
 `base_url + "/response/<id>"` and file upload URLs at `base_url + "/upload/<file id>"`.
-Behaviour per method can be changed (`users`, `groups`, `channels`, `fail`, `fail_times`,
+Behaviour per method can be changed (`users`, `groups`, `channels`, `members`, `fail`, `fail_times`,
 `scopes`: the token's scopes, sent in the `x-oauth-scopes` header as Slack does), and
 `calls` lists what arrived: method, headers and parsed body (raw bytes for uploads).
 """
@@ -44,6 +44,9 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: channel id → its member ids, listed by conversations.members page by page (`limit`,
+    #: `cursor`: the offset of the next page, as an opaque string).
+    members: dict[str, list[str]] = field(default_factory=dict)
     #: method → (HTTP status, JSON body) to answer instead of success, e.g. (429, {...}).
     fail: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     #: method → how many more calls fail (absent: every call fails while in `fail`).
@@ -156,6 +159,19 @@ class FakeSlack:
             return 200, {"ok": True, "view": {"id": "V0001", **(body.get("view") or {})}}
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}
+        if method == "conversations.members":
+            roster = self.members.get(str(body.get("channel")))
+            if roster is None:
+                return 200, {"ok": False, "error": "channel_not_found"}
+            start = int(str(body.get("cursor") or "0").removeprefix("offset:"))
+            size = int(body.get("limit") or 100)
+            after = start + size
+            cursor = f"offset:{after}" if after < len(roster) else ""
+            return 200, {
+                "ok": True,
+                "members": roster[start:after],
+                "response_metadata": {"next_cursor": cursor},
+            }
         if method == "conversations.info":
             channel_id = str(body.get("channel"))
             channel = self.channels.get(channel_id)

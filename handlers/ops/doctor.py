@@ -36,6 +36,13 @@ MANIFEST_SCOPES = (
     "files:write",
     "im:write",
 )
+#: What a scope is for, where a missing one would not be obvious (said beside it).
+SCOPE_USES = {
+    "im:write": "survey DMs",
+    "channels:read": "survey members of public channels",
+    "groups:read": "survey members of private channels",
+    "users:read": "who is a person, a guest or a bot",
+}
 #: A scheduler whose last heartbeat is older than this has not run "recently".
 RECENT = timedelta(minutes=3)
 
@@ -123,7 +130,12 @@ def slack_token(deps: Deps, client: WebClient) -> list[Check]:
             Check(
                 "slack scopes",
                 False,
-                f"missing {', '.join(missing)}: add them (slack/manifest.yml), reinstall the app",
+                "missing "
+                + ", ".join(
+                    f"{scope} ({SCOPE_USES[scope]})" if scope in SCOPE_USES else scope
+                    for scope in missing
+                )
+                + ": add them (slack/manifest.yml), reinstall the app",
             )
         )
     else:

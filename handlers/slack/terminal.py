@@ -30,6 +30,9 @@ def render(message: Message, *, shared: bool = False) -> str:
                 lines.append(f"  {label:<32} {value}")
         elif kind == "context":
             lines += [f"  {_plain(e['text'])}" for e in block["elements"]]
+        elif kind == "actions":
+            buttons = [e["text"]["text"] for e in block["elements"] if e.get("type") == "button"]
+            lines.append("  " + " ".join(f"[{label}]" for label in buttons))
         elif kind == "divider":
             lines.append("─" * 40)
     return "\n".join(lines)

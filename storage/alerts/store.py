@@ -32,6 +32,7 @@ from storage.alerts.tables import (
     ThresholdRule,
 )
 from storage.models import RESPONSES, TICKETS
+from storage.surveys.tables import SURVEY_SOURCE
 from storage.types import AttributesJSON, UTCDateTime
 
 MAX_ATTEMPTS = 5
@@ -117,6 +118,8 @@ def enqueue_detractor_alerts(
         ).where(
             c.submitted_at >= submitted_after,
             c.updated_at >= written_since,
+            # a Slack survey's answers are anonymous: never posted one by one as they arrive
+            c.source != SURVEY_SOURCE,
             condition(RESPONSES, route.detractor),
             *filter_conditions("responses", route.filters),
         )

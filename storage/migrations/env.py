@@ -15,7 +15,8 @@ import storage.digests.tables
 import storage.models
 import storage.ops.tables
 import storage.privacy.tables
-import storage.rollups.tables  # noqa: F401
+import storage.rollups.tables
+import storage.surveys.tables  # noqa: F401
 from storage.db import make_engine
 from storage.types import StrEnumType, UTCDateTime
 
