@@ -37,6 +37,7 @@ log = logging.getLogger("kpibot")
 #: Adding a feature is adding its folder under handlers/ and one line here.
 FEATURE_PACKAGES = (
     "handlers.answers",
+    "handlers.insights",
     "handlers.ingest",
     "handlers.connectors",
     "handlers.digests",

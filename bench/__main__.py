@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "ingest": "bench.ingest",
+    "insights": "bench.insights",
     "query": "bench.query",
     "segments": "bench.segments",
     "slack": "bench.slack_latency",

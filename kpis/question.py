@@ -22,10 +22,12 @@ _TOKEN = re.compile(r'[^\s"=!:]+(?:!?[=:])"[^"]*"|"[^"]*"|\S+')
 _FILTER = re.compile(r"^([^\W\d][\w.\-]*)(!=|=|!:|:)(.+)$")
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
 _TOP = re.compile(r"^top-?(\d+)$")
-USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N]"
+USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] [why]"
 
 #: Words that group like `by`.
 BY_WORDS = frozenset({"by", "par", "per"})
+#: Words that ask what moved the figure (`nps last-30d why`, `pourquoi`).
+WHY_WORDS = frozenset({"why", "pourquoi"})
 #: Words that negate the filter after them (`sauf canal=email` is `channel!=email`).
 NOT_WORDS = frozenset({"sauf", "hors", "excluding", "except", "without", "sans", "excl", "not"})
 #: Attribute names people say in French, to the names kpibot stores (accent-free, lower case).
@@ -94,6 +96,8 @@ class Question:
     filters: tuple[Filter, ...] = ()
     group_by: str | None = None
     top: int = DEFAULT_TOP
+    #: Whether the question asks what moved the figure (`kpis.why`).
+    why: bool = False
 
     @property
     def text(self) -> str:
@@ -106,6 +110,8 @@ class Question:
             words.append(f"by {self.group_by}")
         if self.top != DEFAULT_TOP:
             words.append(f"top={self.top}")
+        if self.why:
+            words.append("why")
         return " ".join(words)
 
 
@@ -196,10 +202,15 @@ def parse_question(
     filters: list[Filter] = []
     group_by: str | None = None
     top = DEFAULT_TOP
+    why = False
     i = 0
     while i < len(words):
         word = words[i]
         lower = word.lower()
+        if lower in WHY_WORDS:
+            why = True
+            i += 1
+            continue
         if lower in BY_WORDS:
             if i + 1 >= len(words):
                 raise QuestionError(word, "by_needs_attribute")
@@ -241,7 +252,7 @@ def parse_question(
         i += 1
     if kpi is None:
         raise QuestionError(text.strip(), "which_kpi")
-    return Question(kpi, period, tuple(filters), group_by, top)
+    return Question(kpi, period, tuple(filters), group_by, top, why)
 
 
 def checked(question: Question) -> Question:

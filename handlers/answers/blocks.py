@@ -41,7 +41,7 @@ from kpis.sentence import Reading
 
 USAGE = (
     "`/kpi <kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] "
-    "[share]`\n"
+    "[why] [share]`\n"
     "`/nps`, `/csat`, `/ces`, `/enps` take the same words without the KPI."
 )
 EXAMPLE_COMMANDS = (

@@ -62,4 +62,6 @@ def read(deps: Deps, text: str, *, kpi: str | None = None) -> Reading:
 def canonical(result: KpiResult, question: Question, *, kpi: str | None = None) -> Question:
     """The canonical question a result answers: its KPI key (or `kpi`), its period's label."""
     period = result.period.label if question.period is not None or kpi is None else None
-    return Question(kpi or result.key, period, question.filters, question.group_by, question.top)
+    return Question(
+        kpi or result.key, period, question.filters, question.group_by, question.top, question.why
+    )
