@@ -47,6 +47,15 @@ _FRENCH = """
 FRENCH_STOP_WORDS = frozenset(_FRENCH.split())
 
 
+def warm_up() -> None:
+    """Import scikit-learn's parts ahead of the first `themes` question (a few seconds, up to
+    fifteen on a loaded machine): `kpibot serve` calls this in a background thread at start."""
+    import sklearn.decomposition
+    import sklearn.feature_extraction.text  # noqa: F401
+
+    stop_words()
+
+
 @cache
 def stop_words() -> frozenset[str]:
     """Both languages' stop-words (scikit-learn's English ones), and words every support
