@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -37,6 +38,7 @@ log = logging.getLogger("kpibot")
 #: Adding a feature is adding its folder under handlers/ and one line here.
 FEATURE_PACKAGES = (
     "handlers.answers",
+    "handlers.insights",
     "handlers.ingest",
     "handlers.connectors",
     "handlers.digests",
@@ -240,6 +242,8 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
     """Run the HTTP server: ingest API, KPI API and (when configured) the Slack app."""
     import uvicorn
 
+    from kpis.themes import warm_up as themes_warm_up
+
     settings = load_settings()
     if use_demo:
         url = build_demo(DEMO_DATABASE, seed=7, days=365)
@@ -261,6 +265,8 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
             scheduler.start()
             click.echo(f"kpibot: scheduler running ({scheduled_features(settings)})", err=True)
         click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
+        # the first `/kpi themes` would otherwise wait for scikit-learn's import
+        threading.Thread(target=themes_warm_up, name="themes-warm-up", daemon=True).start()
         try:
             uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
         finally:

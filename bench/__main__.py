@@ -8,6 +8,7 @@ import sys
 BENCHMARKS = {
     "ingest": "bench.ingest",
     "charts": "bench.charts",
+    "insights": "bench.insights",
     "query": "bench.query",
     "segments": "bench.segments",
     "slack": "bench.slack_latency",

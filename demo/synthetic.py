@@ -1,8 +1,9 @@
 """Seeded synthetic CX data: a year of surveys with comments, tickets and business counters.
 
 Weekly seasonality (quiet weekends, busy Mondays), business-hours tickets, a slow improvement
-over the year and a few incidents (an outage week, a billing bug, a slow-support month) that
-show in NPS, CSAT, first response time and the backlog. Rows come out in the shape
+over the year and a few incidents (an outage week, a billing bug that hurts the paying plans, a
+slow-support month) that show in NPS, CSAT, first response time and the backlog, and in what
+detractors write (`INCIDENT_COMPLAINTS`). Rows come out in the shape
 `storage.ingest` takes, so the demo goes through the same writes as a real import.
 """
 
@@ -49,6 +50,29 @@ COMPLAINTS = (
     "Export has been broken for a week.",
 )
 
+#: What detractors say during each incident (English and French): the themes `/kpi themes`
+#: finds over an incident's days.
+INCIDENT_COMPLAINTS = {
+    "outage": (
+        "The app was down during our busiest hour.",
+        "Application en panne toute la matinée.",
+        "Site down again, we could not work.",
+        "App crashed all day, nothing worked.",
+    ),
+    "billing bug": (
+        "I was charged twice and nobody replied.",
+        "Facturé deux fois ce mois-ci !",
+        "Double charge on my invoice, please refund.",
+        "Encore une facture en double.",
+    ),
+    "support backlog": (
+        "Waited three days for an answer.",
+        "Toujours pas de réponse après une semaine.",
+        "Still waiting for a reply, support is so slow.",
+        "J'attends une réponse depuis des jours.",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Incident:
@@ -73,6 +97,12 @@ def incidents(days: int) -> list[Incident]:
     ]
 
 
+def _incident(day: int, events: list[Incident]) -> Incident | None:
+    """The worst incident going on that day, if any."""
+    going = [e for e in events if e.start <= day < e.start + e.days]
+    return max(going, key=lambda e: e.severity) if going else None
+
+
 def _trouble(day: int, events: list[Incident]) -> float:
     return max((e.severity for e in events if e.start <= day < e.start + e.days), default=0.0)
 
@@ -92,6 +122,7 @@ def responses(
     for day in range(days):
         date = start + timedelta(days=day)
         trouble = _trouble(day, events)
+        incident = _incident(day, events)
         progress = day / max(days, 1)
         count = int(per_day * _weekday_factor(date) * rng.uniform(0.85, 1.15))
         for _ in range(count):
@@ -101,8 +132,11 @@ def responses(
                 continue
             survey = rng.choices(("nps", "csat", "ces", "enps"), (0.6, 0.25, 0.13, 0.02))[0]
             plan, channel, region = _pick(rng, PLANS), _pick(rng, CHANNELS), _pick(rng, REGIONS)
+            felt = trouble
+            if incident is not None and incident.name == "billing bug" and plan == "free":
+                felt = 0.1 * trouble  # a billing bug hurts the customers who pay
             mood = rng.gauss(
-                0.35 + 0.15 * progress - trouble + (0.1 if plan == "enterprise" else 0), 0.55
+                0.35 + 0.15 * progress - felt + (0.1 if plan == "enterprise" else 0), 0.55
             )
             mood = max(-1.0, min(1.0, mood))
             if survey in ("nps", "enps"):
@@ -115,6 +149,8 @@ def responses(
             comment = None
             if survey != "enps" and rng.random() < (0.55 if share < 0.6 else 0.2):
                 pool = COMPLAINTS if share < 0.6 else PRAISE if share >= 0.85 else NEUTRAL
+                if pool is COMPLAINTS and incident is not None:
+                    pool = INCIDENT_COMPLAINTS[incident.name]
                 comment = rng.choice(pool)
             attributes = (
                 {"team": rng.choice(tuple(TEAMS)), "site": region}

@@ -368,6 +368,41 @@ _EN: dict[str, str] = {
     "home_default_kpis": "the core CX set",
     "home_paused": "paused",
     "home_last_sent": "last sent {when}",
+    # --- what moved it, and detractor themes (handlers.insights) ---------------------------
+    "why_title": "What moved it",
+    "why_word": "why",
+    "why_share": "share",
+    "why_rate": "its own value changed",
+    "why_mix": "its share of answers changed",
+    "why_rate_short": "own value",
+    "why_mix_short": "mix",
+    "why_significant": "significant",
+    "why_not_significant": "not significant",
+    "why_untested": "too few to test",
+    "why_even": "No segment stands out: the change is spread evenly across {attributes}.",
+    "why_change_not_significant": "⚠️ The change itself is not significant: these segments "
+    "may be noise.",
+    "why_not_decomposable": "{name} is not a share, a score or a mean: its change cannot be "
+    "split by segment.",
+    "why_no_previous": "No figure in the previous period: there is no change to explain.",
+    "why_no_change": "No change against the previous period: nothing to explain.",
+    "why_no_segments": "No attribute has enough data to split the change (two segments of 5 "
+    "answers at least).",
+    "digest_moved": "What moved",
+    "alert_driver": "Driven by {driver}",
+    "themes_title": "What {name} detractors talk about",
+    "themes_count": "{count} detractors ({share})",
+    "themes_change": "{change} vs the previous period",
+    "themes_none": "No detractor comment in this period.",
+    "themes_scattered": "{count} detractor comments, with no theme shared by enough of them.",
+    "themes_context": "{total} detractor comments in the period ({previous} in the previous "
+    "one); {other} in no theme. Grouped on this machine (TF-IDF and NMF), no text leaves it.",
+    "themes_digest": "Themes",
+    "themes_no_detractors": "{name} has no detractors: themes read NPS, CSAT or CES comments",
+    "help_why": "`/nps last-30d why` says which segments moved the figure, by their own score "
+    "or their weight (`pourquoi`).",
+    "help_themes": "`/kpi themes nps last-30d` groups what detractors wrote into themes "
+    "(`csat`, `ces`; `thèmes`).",
     # --- surveys ------------------------------------------------------------------------
     "help_surveys": "`/kpi survey enps #channel` asks each member, in a DM, the eNPS question; "
     "answers are anonymous (`/kpi survey help`).",
@@ -795,6 +830,44 @@ _FR: dict[str, str] = {
     "home_default_kpis": "les KPI CX essentiels",
     "home_paused": "en pause",
     "home_last_sent": "dernier envoi {when}",
+    # --- ce qui l'a fait bouger, et thèmes des détracteurs ---------------------------------
+    "why_title": "Ce qui l'a fait bouger",
+    "why_word": "pourquoi",
+    "why_share": "part",
+    "why_rate": "sa propre valeur a changé",
+    "why_mix": "sa part des réponses a changé",
+    "why_rate_short": "valeur propre",
+    "why_mix_short": "mix",
+    "why_significant": "significatif",
+    "why_not_significant": "non significatif",
+    "why_untested": "trop peu pour tester",
+    "why_even": "Aucun segment ne se détache : le changement est réparti uniformément "
+    "({attributes}).",
+    "why_change_not_significant": "⚠️ Le changement lui-même n'est pas significatif : ces "
+    "segments peuvent n'être que du bruit.",
+    "why_not_decomposable": "{name} n'est ni une part, ni un score, ni une moyenne : son "
+    "changement ne se répartit pas par segment.",
+    "why_no_previous": "Pas de valeur sur la période précédente : aucun changement à expliquer.",
+    "why_no_change": "Aucun changement par rapport à la période précédente : rien à expliquer.",
+    "why_no_segments": "Aucun attribut n'a assez de données pour répartir le changement (au "
+    "moins deux segments de 5 réponses).",
+    "digest_moved": "Ce qui a bougé",
+    "alert_driver": "Porté par {driver}",
+    "themes_title": "Ce dont parlent les détracteurs ({name})",
+    "themes_count": "{count} détracteurs ({share})",
+    "themes_change": "{change} par rapport à la période précédente",
+    "themes_none": "Aucun commentaire de détracteur sur cette période.",
+    "themes_scattered": "{count} commentaires de détracteurs, sans thème assez partagé.",
+    "themes_context": "{total} commentaires de détracteurs sur la période ({previous} sur la "
+    "précédente) ; {other} hors thème. Regroupés sur cette machine (TF-IDF et NMF), aucun texte "
+    "n'en sort.",
+    "themes_digest": "Thèmes",
+    "themes_no_detractors": "{name} n'a pas de détracteurs : les thèmes lisent les "
+    "commentaires NPS, CSAT ou CES",
+    "help_why": "`/nps mois-dernier pourquoi` dit quels segments ont fait bouger le chiffre, "
+    "par leur propre score ou leur poids.",
+    "help_themes": "`/kpi thèmes nps last-30d` regroupe en thèmes ce qu'ont écrit les "
+    "détracteurs (`csat`, `ces`).",
     # --- sondages ------------------------------------------------------------------------
     "help_surveys": "`/kpi survey enps #canal` pose à chaque membre, en message privé, la "
     "question eNPS ; les réponses sont anonymes (`/kpi survey help`).",

@@ -22,7 +22,9 @@ _TOKEN = re.compile(r'[^\s"=!:]+(?:!?[=:])"[^"]*"|"[^"]*"|\S+')
 _FILTER = re.compile(r"^([^\W\d][\w.\-]*)(!=|=|!:|:)(.+)$")
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
 _TOP = re.compile(r"^top-?(\d+)$")
-USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] [chart]"
+USAGE = (
+    "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] [why] [chart]"
+)
 
 #: Words that group like `by`.
 BY_WORDS = frozenset({"by", "par", "per"})
@@ -43,6 +45,8 @@ CHART_STEPS: Mapping[str, str] = {
     "months": "month",
     "mois": "month",
 }
+#: Words that ask what moved the figure (`nps last-30d why`, `pourquoi`).
+WHY_WORDS = frozenset({"why", "pourquoi"})
 #: Words that negate the filter after them (`sauf canal=email` is `channel!=email`).
 NOT_WORDS = frozenset({"sauf", "hors", "excluding", "except", "without", "sans", "excl", "not"})
 #: Attribute names people say in French, to the names kpibot stores (accent-free, lower case).
@@ -112,6 +116,8 @@ class Question:
     filters: tuple[Filter, ...] = ()
     group_by: str | None = None
     top: int = DEFAULT_TOP
+    #: Whether the question asks what moved the figure (`kpis.why`).
+    why: bool = False
     #: Whether a chart of the KPI over the period is asked for (`chart`, `graphique`).
     chart: bool = False
     #: The chart's step when asked (`chart=week`): day, week or month.
@@ -128,6 +134,8 @@ class Question:
             words.append(f"by {self.group_by}")
         if self.top != DEFAULT_TOP:
             words.append(f"top={self.top}")
+        if self.why:
+            words.append("why")
         if self.chart:
             words.append(f"chart={self.chart_step}" if self.chart_step else "chart")
         return " ".join(words)
@@ -220,12 +228,17 @@ def parse_question(
     filters: list[Filter] = []
     group_by: str | None = None
     top = DEFAULT_TOP
+    why = False
     chart = False
     chart_step: str | None = None
     i = 0
     while i < len(words):
         word = words[i]
         lower = word.lower()
+        if lower in WHY_WORDS:
+            why = True
+            i += 1
+            continue
         if fold(word) in CHART_WORDS:
             chart = True
             i += 1
@@ -278,7 +291,7 @@ def parse_question(
         i += 1
     if kpi is None:
         raise QuestionError(text.strip(), "which_kpi")
-    return Question(kpi, period, tuple(filters), group_by, top, chart, chart_step)
+    return Question(kpi, period, tuple(filters), group_by, top, why, chart, chart_step)
 
 
 def checked(question: Question) -> Question:

@@ -76,8 +76,18 @@ donnees rapport point fait faire avoir avons avez ont obtenu sont ai as contre c
 evolution tendance moment svp eu aujourd ete
 """
 )
+#: The verbs of a question on why a figure moved (`why did NPS drop`, `pourquoi le NPS a
+#: baissé`): `why`/`pourquoi` ask for what moved it, these only say how it moved.
+_MOVED = _words(
+    """
+drop dropped drops fall fell falls rise rose rises risen move moved moves change changed
+changes increase increased increases decrease decreased decreases jump jumped dip dipped
+pourquoi baisse baisser baisses chute chuter chutes monte monter bouge bouger augmente
+augmenter diminue diminuer recule reculer progresse progresser
+"""
+)
 #: Filler words, ignored wherever they stand (English and French, accents removed).
-STOP = _EN_STOP | _FR_STOP
+STOP = _EN_STOP | _FR_STOP | _MOVED
 #: Words that say what kind of figure is wanted: part of a KPI's name when one matches
 #: (`bounce rate`), ignored otherwise (`the NPS score`).
 GENERIC = _words(
@@ -106,7 +116,7 @@ mois dernier derniers derniere dernieres semaine semaines jours jour heures anne
 trimestre hier hui aujourdhui depuis ci passe passee precedent precedente glissants lundi
 mardi mercredi jeudi vendredi samedi dimanche janvier fevrier mars avril mai juin juillet
 aout septembre octobre novembre decembre par sauf hors sans chaque taux delai moyen reponse
-demandes reponses aide liste
+demandes reponses aide liste pourquoi
 """
     )
 )
@@ -115,7 +125,7 @@ _EN_ONLY = (_EN_STOP - _FR_STOP) | _words(
 last past previous this month months week weeks day days hours year quarter today yesterday
 since monday tuesday wednesday thursday friday saturday sunday january february march april
 june july august september october november december per each every excluding except
-without ago time response tickets
+without ago time response tickets why
 """
 )
 _WORD = re.compile(r"[a-z0-9]+")

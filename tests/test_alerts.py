@@ -251,6 +251,20 @@ def test_a_threshold_rule_fires_once_and_recovers_once(bot: Bot) -> None:
     assert "holding" in bot.kpi_text("alert list")
 
 
+def test_a_threshold_alert_names_the_segment_that_drove_it(bot: Bot) -> None:
+    bot.kpi_text(f"alert when nps last-7d drops-by 30 <#{LEADS}|leads> <@U0LEAD>")
+    week = timedelta(days=7, hours=12)
+    history = [answer(i, 10, age=week, plan=("free", "pro")[i % 2]) for i in range(40)]
+    now = [answer(100 + i, 10, plan="free") for i in range(20)]
+    now += [answer(200 + i, 2, plan="pro") for i in range(20)]
+    bot.ingest(history + now)
+    assert evaluate_rules(bot.deps, now=bot.deps.clock()) == 1
+    bot.work()
+    [fired] = bot.slack.posted(LEADS)
+    shown = str(fired.body["blocks"])
+    assert "Driven by *plan = pro* (+100 → −100, −100 pts, own value)" in shown
+
+
 def test_a_slack_timeout_is_recorded_and_not_reposted(bot: Bot) -> None:
     route(bot)
     bot.ingest([answer(1, 2)])

@@ -256,6 +256,24 @@ def _what(details: dict[str, Any], language: str) -> str:
     )
 
 
+def _driver(details: dict[str, Any], currency: str, language: str) -> str | None:
+    """`plan = pro (+41 → −31, −25 pts, own value)`: the segment that moved the KPI most."""
+    driver = details.get("driver")
+    if not isinstance(driver, dict):
+        return None
+    unit = str(details.get("unit", "number"))
+
+    def shown(value: object) -> str:
+        return "—" if value is None else fmt.value(unit, float(str(value)), currency, language)
+
+    change = fmt.change(unit, float(driver.get("contribution") or 0.0), currency, language)
+    effect = word(f"why_{driver.get('effect', 'rate')}_short", language)
+    return (
+        f"*{driver.get('attribute')} = {driver.get('segment')}* ({shown(driver.get('before'))} → "
+        f"{shown(driver.get('after'))}, {change}, {effect})"
+    )
+
+
 def threshold_message(alert: Alert, language: str = "en", currency: str = "EUR") -> Message:
     """A rule started to hold (`threshold`) or stopped (`recovery`)."""
     d: dict[str, Any] = alert.details
@@ -271,6 +289,9 @@ def threshold_message(alert: Alert, language: str = "en", currency: str = "EUR")
             "alert_breached", language, name=name, period=period, value=value, what=what, rule=rule
         )
     body = f"*{text}* {lead}".strip()
+    driver = _driver(d, currency, language)
+    if driver and alert.kind != AlertKind.RECOVERY:
+        body += "\n" + say("alert_driver", language, driver=driver)
     context = [say("alert_rule_context", language, n=d.get("n", 0), id=d.get("rule_id"))]
     blocks: list[Block] = [
         SectionBlock(text=md(body)),

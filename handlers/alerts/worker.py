@@ -24,13 +24,14 @@ from handlers.alerts.blocks import (
     summary_message,
     threshold_message,
 )
-from handlers.answers.service import KpiError, answer
+from handlers.answers.service import KpiError, answer, why
 from handlers.deps import Deps
 from handlers.logs import log_context
 from handlers.slack.blocks import Message
 from handlers.slack.posting import outcome
 from kpis.catalogue import UnknownKpi, find_kpi
 from kpis.question import Question, parse_filters
+from query.plan import Filter
 from storage.alerts.store import (
     alerts_of_message,
     answers,
@@ -228,6 +229,32 @@ def rule_text(rule: ThresholdRule) -> str:
     return f"{rule.kpi} {rule.period}{filters} {op} {threshold}"
 
 
+def _driver(
+    deps: Deps, rule: ThresholdRule, filters: tuple[Filter, ...], now: datetime
+) -> dict[str, object] | None:
+    """The segment that moved a rule's KPI most (`kpis.why`), for the alert to name."""
+    try:
+        found = why(
+            deps=deps,
+            question=Question(rule.kpi, period=rule.period, filters=filters),
+            now=now,
+        )
+    except KpiError:
+        return None
+    if found.reason is not None or not found.drivers:
+        return None
+    s = found.drivers[0]
+    return {
+        "attribute": s.attribute,
+        "segment": s.key,
+        "before": s.before.value,
+        "after": s.after.value,
+        "contribution": s.contribution,
+        "effect": s.effect,
+        "significant": s.significant,
+    }
+
+
 def evaluate_rules(deps: Deps, *, now: datetime) -> int:
     """Evaluate every threshold rule at `now`; record an alert where one starts or stops holding.
 
@@ -262,6 +289,8 @@ def evaluate_rules(deps: Deps, *, now: datetime) -> int:
             holds = value > rule.threshold
         else:
             holds = previous is not None and previous - value >= rule.threshold
+        # what moved it, read before the flip's transaction (only when it is about to fire)
+        driver = _driver(deps, rule, filters, now) if holds and not rule.holding else None
         with session_scope(deps.sessions) as session:
             if holds == rule.holding or not flip_rule(
                 session=session, rule_id=rule.id, holding=holds, value=value, now=now
@@ -288,6 +317,7 @@ def evaluate_rules(deps: Deps, *, now: datetime) -> int:
                         "comparison": rule.comparison.value,
                         "threshold": rule.threshold,
                         "n": result.current.n,
+                        **({"driver": driver} if driver else {}),
                     },
                     created_at=now,
                 ),

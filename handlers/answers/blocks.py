@@ -43,7 +43,7 @@ from kpis.sentence import Reading
 
 USAGE = (
     "`/kpi <kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] "
-    "[chart] [share]`\n"
+    "[why] [chart] [share]`\n"
     "`/nps`, `/csat`, `/ces`, `/enps` take the same words without the KPI."
 )
 EXAMPLE_COMMANDS = (

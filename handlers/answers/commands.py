@@ -37,6 +37,7 @@ from handlers.answers.service import (
     UnknownAttribute,
     UnknownKpi,
     answer,
+    why,
 )
 from handlers.answers.words import attribute_names, canonical, read
 from handlers.deps import Deps
@@ -46,8 +47,10 @@ from handlers.slack.blocks import MAX_BLOCKS, Message, refusal
 from handlers.slack.caller import Caller
 from handlers.slack.text import CommandText, read_command
 from kpis.periods import PeriodError
-from kpis.question import parse_question
+from kpis.question import WHY_WORDS, Question, fold, parse_question
+from kpis.result import KpiResult
 from kpis.sentence import language_of
+from kpis.why import Why
 from storage.db import unavailable
 
 log = logging.getLogger("kpibot.slack")
@@ -162,15 +165,38 @@ def _typed(text: str, kpi: str | None) -> str:
     return " ".join(f"{kpi or ''} {text}".lower().split())
 
 
+def _compute(deps: Deps, question: Question) -> KpiResult | Why:
+    """The question's result, or the result with what moved it (`why`)."""
+    return (
+        why(deps=deps, question=question) if question.why else answer(deps=deps, question=question)
+    )
+
+
+def _message(deps: Deps, found: KpiResult | Why, language: str, understood: str | None) -> Message:
+    from handlers.insights.blocks import why_message
+
+    currency = deps.settings.currency
+    if isinstance(found, Why):
+        return why_message(found, currency=currency, language=language, understood=understood)
+    return blocks.answer(found, currency=currency, language=language, understood=understood)
+
+
+def _result(found: KpiResult | Why) -> KpiResult:
+    return found.result if isinstance(found, Why) else found
+
+
+def _asks_why(text: str) -> bool:
+    return any(fold(w) in WHY_WORDS for w in re.findall(r"[^\W\d_]+", text))
+
+
 def ask(
     deps: Deps, text: str, *, kpi: str | None, language: str
 ) -> tuple[Message, bool, ChartAsk | None]:
     """A KPI question in the grammar or in words: (the message, whether it is a figure, the
     chart asked with it)."""
-    currency = deps.settings.currency
     try:
         question = parse_question(text, kpi=kpi, names=attribute_names(deps.settings))
-        result = answer(deps=deps, question=question)
+        found = _compute(deps, question)
     except QuestionError as exc:
         if exc.code not in SENTENCE_CODES:
             return _bad_input(exc, language), False, None
@@ -180,13 +206,13 @@ def ask(
     except KpiError as exc:
         return _bad_input(exc, language), False, None
     else:
+        result = _result(found)
         typed = canonical(result, question, kpi=question.kpi.lower())
         understood = None
         if typed.text.lower() != _typed(text, kpi):
             understood = blocks.understood_line(canonical(result, question), (), language)
-        message = blocks.answer(result, currency=currency, language=language, understood=understood)
         chart = ChartAsk(question, result.period, language) if question.chart else None
-        return message, True, chart
+        return _message(deps, found, language, understood), True, chart
     reading = read(deps, text, kpi=kpi)
     exact = reading.question is not None and reading.exact_kpi
     if isinstance(strict, UnknownKpi) and not exact and reading.issue != "nothing":
@@ -194,15 +220,19 @@ def ask(
     if reading.question is None:
         return blocks.not_understood(reading, language=reading.language or language), False, None
     language = reading.language or language
+    asked = reading.question
+    if _asks_why(text) and not asked.why:
+        asked = dataclasses.replace(asked, why=True)
     try:
-        result = answer(deps=deps, question=reading.question)
+        found = _compute(deps, asked)
     except KpiError as exc:
         return _bad_input(exc, language), False, None
     understood = blocks.understood_line(
-        canonical(result, reading.question), reading.corrected, language
+        canonical(_result(found), asked), reading.corrected, language
     )
-    message = blocks.answer(result, currency=currency, language=language, understood=understood)
-    return message, True, None
+    result = _result(found)
+    chart = ChartAsk(asked, result.period, language) if asked.chart else None
+    return _message(deps, found, language, understood), True, chart
 
 
 def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:

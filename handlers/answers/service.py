@@ -21,6 +21,7 @@ from kpis.periods import Period, PeriodError, UnknownTimezone, parse_period, tim
 from kpis.question import Question, QuestionError, UnknownAttribute, parse_question
 from kpis.result import KpiResult
 from kpis.series import Series, compute_series
+from kpis.why import Why, explain
 from query.plan import LevelResult, Levels, Scan, ScanResult, Window
 from storage.aggregate import (
     COLUMN_FILTERS,
@@ -43,6 +44,7 @@ __all__ = [
     "answer_series",
     "answer_text",
     "resolve_kpi",
+    "why",
 ]
 
 
@@ -154,3 +156,44 @@ def answer_text(
 ) -> KpiResult:
     """Answer `nps last-30d plan=enterprise by channel` (or the text after `/nps`, with kpi)."""
     return answer(deps=deps, question=parse_question(text, kpi=kpi), tz=tz, now=now)
+
+
+#: The records' own columns a change is split by (a ticket's channel, team and agent).
+SEGMENT_COLUMNS = {"responses": (), "tickets": ("channel", "team", "agent")}
+
+
+def segment_attributes(session: Session, kpi: Kpi, kept: list[str]) -> list[str]:
+    """The attributes a KPI's change is split by: its records' segment columns, and the
+    segment attributes (KPIBOT_SEGMENT_ATTRIBUTES, KPIBOT_DIMENSIONS) its records carry."""
+    names: list[str] = []
+    for source in sorted(_sources(kpi)):
+        names += SEGMENT_COLUMNS.get(source, ())
+        seen = attribute_names(session=session, source=source)
+        names += [name for name in kept if name in seen]
+    return list(dict.fromkeys(names))
+
+
+def why(
+    *,
+    deps: Deps,
+    question: Question,
+    tz: str | None = None,
+    now: datetime | None = None,
+    period: Period | None = None,
+) -> Why:
+    """Answer a question and say what moved it (`kpis.why`): one grouped scan per attribute,
+    in the same snapshot as the answer."""
+    if period is None:
+        zone = timezone(tz or deps.settings.timezone)
+        period = parse_period(question.period, now=now or deps.clock(), tz=zone)
+    with read_snapshot(deps.sessions) as session:
+        kpi = resolve_kpi(session, question.kpi)
+        _check_names(session, kpi, question)
+        attributes = segment_attributes(session, kpi, deps.settings.kept_attributes)
+        return explain(
+            kpi=kpi,
+            period=period,
+            question=question,
+            runner=StorageRunner(session),
+            attributes=attributes,
+        )

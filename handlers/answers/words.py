@@ -68,6 +68,7 @@ def canonical(result: KpiResult, question: Question, *, kpi: str | None = None) 
         question.filters,
         question.group_by,
         question.top,
+        question.why,
         question.chart,
         question.chart_step,
     )

@@ -22,7 +22,8 @@ from slack_sdk.models.blocks import (
 
 from handlers import formatting as fmt
 from handlers.digests.build import Digest, Line
-from handlers.i18n import when, word
+from handlers.i18n import say, when, word
+from handlers.insights.blocks import short_driver, top_themes
 from handlers.slack.blocks import MAX_FIELD, MAX_HEADER, Message, clip, limits, md, table
 from storage.digests.store import Comment
 
@@ -143,6 +144,23 @@ def redacted_quote(
     return SectionBlock(block_id=quote_block_id(response_id), text=md(text)).to_dict()
 
 
+def _moved(digest: Digest, currency: str, language: str) -> str | None:
+    """*What moved*: each significant change's first driver (or that it is spread evenly)."""
+    lines = []
+    for line in digest.lines:
+        if line.moved is None or line.result is None:
+            continue
+        driver = short_driver(line.moved, currency=currency, language=language)
+        if driver is None and line.moved.reason is None:
+            names = ", ".join(a.attribute for a in line.moved.attributions)
+            driver = say("why_even", language, attributes=names)
+        if driver is not None:
+            lines.append(f"• {line.result.display_name(language)}{word('colon', language)}{driver}")
+    if not lines:
+        return None
+    return f"*{word('digest_moved', language)}*\n" + "\n".join(lines)
+
+
 def _support(digest: Digest, currency: str, language: str) -> str | None:
     found = {line.key: line.result for line in digest.support if line.result is not None}
     parts = []
@@ -198,6 +216,9 @@ def digest_message(
     else:
         lines = [kpi_line(line, currency=currency, language=language) for line in digest.lines]
         blocks.append(kpi_table(digest.lines, currency=currency, language=language))
+        moved = _moved(digest, currency, language)
+        if moved:
+            blocks.append(SectionBlock(text=md(moved)))
         support = _support(digest, currency, language)
         if support:
             blocks.append(SectionBlock(text=md(support)))
@@ -212,6 +233,9 @@ def digest_message(
                 )
                 for c in digest.comments
             )
+            themes = top_themes(digest.themes, language) if digest.themes else None
+            if themes:
+                blocks.append(SectionBlock(text=md(themes)))
         first = [line.result for line in digest.lines if line.result is not None][:3]
         text = f"{title}: " + "; ".join(
             f"{r.display_name(language)} {fmt.figure_text(r.unit, r.current, currency, language)}"

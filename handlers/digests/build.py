@@ -4,17 +4,21 @@ the detractors' comments and the trend series, all computed in SQL through the K
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from handlers.answers.service import KpiError, answer
+from handlers.answers.service import KpiError, answer, why
 from handlers.deps import Deps
 from handlers.digests.schedule import earlier_period
 from kpis.bands import detractors
+from kpis.catalogue import UnknownKpi, find_kpi
 from kpis.periods import Period
 from kpis.question import Question, parse_filters
 from kpis.result import KpiResult
+from kpis.themes import Themes
+from kpis.why import Why, decomposable
 from query.plan import Filter
 from storage.db import session_scope
 from storage.digests.store import Comment, detractor_comments, period_has_data
@@ -36,6 +40,8 @@ class Line:
     key: str
     result: KpiResult | None = None
     error: str | None = None
+    #: What moved it, when its change is significant and it splits by segment.
+    moved: Why | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class Digest:
     comments: list[Comment] = field(default_factory=list)
     filters: tuple[Filter, ...] = ()
     late: bool = False
+    #: The themes of the period's detractor comments.
+    themes: Themes | None = None
 
 
 def subscription_filters(subscription: DigestSubscription) -> tuple[Filter, ...]:
@@ -70,12 +78,24 @@ def subscription_filters(subscription: DigestSubscription) -> tuple[Filter, ...]
     return parse_filters(subscription.filters)
 
 
-def _line(deps: Deps, key: str, filters: tuple[Filter, ...], period: Period) -> Line:
+def _line(
+    deps: Deps, key: str, filters: tuple[Filter, ...], period: Period, explain: bool = False
+) -> Line:
+    question = Question(key, filters=filters)
     try:
-        result = answer(deps=deps, question=Question(key, filters=filters), period=period)
+        result = answer(deps=deps, question=question, period=period)
     except KpiError as exc:
         return Line(key, error=str(exc))
-    return Line(key, result)
+    if not explain or result.significant is not True or not _splits(key):
+        return Line(key, result)
+    return Line(key, result, moved=why(deps=deps, question=question, period=period))
+
+
+def _splits(key: str) -> bool:
+    try:
+        return decomposable(find_kpi(key).formula)
+    except UnknownKpi:
+        return False
 
 
 def build_digest(
@@ -111,9 +131,14 @@ def build_digest(
     if not has_data:
         return digest
     keys = subscription.kpis or list(DEFAULT_KPIS)
-    digest.lines.extend(_line(deps, key, filters, period) for key in keys)
+    digest.lines.extend(_line(deps, key, filters, period, explain=True) for key in keys)
     digest.support.extend(_line(deps, key, filters, period) for key in SUPPORT_KPIS)
     digest.comments.extend(comments)
+    if comments:
+        from handlers.insights.service import digest_themes
+
+        themes = digest_themes(deps=deps, period=period, filters=filters)
+        return dataclasses.replace(digest, themes=themes)
     return digest
 
 

@@ -1,0 +1,1 @@
+"""Insights: what moved a figure (`… why`) and what detractors talk about (`/kpi themes`)."""

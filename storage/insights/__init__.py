@@ -1,0 +1,1 @@
+"""What the insights read beyond the aggregates: the period's detractor comments (`store`)."""
