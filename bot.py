@@ -42,6 +42,7 @@ FEATURE_PACKAGES = (
     "handlers.ingest",
     "handlers.connectors",
     "handlers.digests",
+    "handlers.home",
     "handlers.alerts",
     "handlers.surveys",
     "handlers.rollups",

@@ -145,6 +145,11 @@ class Settings(BaseSettings):
     digest_grace: timedelta = Field(
         timedelta(hours=12), validation_alias=AliasChoices("KPIBOT_DIGEST_GRACE", "digest_grace")
     )
+    #: The KPIs the Home tab dashboard shows (last 7 and 30 days), in order.
+    home_kpis: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["nps", "csat", "frt", "fcr"],
+        validation_alias=AliasChoices("KPIBOT_HOME_KPIS", "home_kpis"),
+    )
     #: `auto` (discover them), `none`, or the attribute names that get segment rollups.
     dimensions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["auto"],
@@ -190,11 +195,25 @@ class Settings(BaseSettings):
     )
 
     @field_validator(
-        "viewers", "sharers", "admins", "dimensions", "segment_attributes", mode="before"
+        "viewers",
+        "sharers",
+        "admins",
+        "dimensions",
+        "segment_attributes",
+        "home_kpis",
+        mode="before",
     )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split_list(value)
+
+    @field_validator("home_kpis")
+    @classmethod
+    def _home_kpis(cls, value: list[str]) -> list[str]:
+        keys = [v.strip().lower() for v in value if v.strip()]
+        if len(keys) > 8:
+            raise ValueError("the Home tab shows at most 8 KPIs")
+        return keys
 
     @field_validator("dimensions")
     @classmethod

@@ -7,6 +7,7 @@ import sys
 
 BENCHMARKS = {
     "ingest": "bench.ingest",
+    "charts": "bench.charts",
     "insights": "bench.insights",
     "query": "bench.query",
     "segments": "bench.segments",

@@ -18,12 +18,14 @@ from kpis.question import Question
 from kpis.result import Figure, GroupFigure, KpiResult
 from query.plan import (
     OTHER,
+    Filter,
     Key,
     LevelResult,
     Levels,
     Numbers,
     Scan,
     ScanResult,
+    Window,
     additive,
 )
 
@@ -49,7 +51,7 @@ def _merge(into: Table, key: str | None, index: int, numbers: Mapping[Key, float
     into.setdefault(key, {}).setdefault(index, {}).update(numbers)
 
 
-def _pool(rows: list[dict[int, Numbers]], windows: int) -> dict[int, Numbers]:
+def pool(rows: list[dict[int, Numbers]], windows: int) -> dict[int, Numbers]:
     """Groups' numbers added up (counts, sums, levels); quantiles are left to be recomputed."""
     pooled: dict[int, Numbers] = {}
     for index in range(windows):
@@ -78,6 +80,21 @@ def _fetch(
     """Run the formula's scans and level reads for the current and previous windows: the
     additive numbers (`totals`: counts, sums, levels) or else the percentiles."""
     windows = (period.current, period.previous)
+    return fetch(formula, question.filters, windows, runner, group_by, keep, totals)
+
+
+def fetch(
+    formula: Formula,
+    filters: tuple[Filter, ...],
+    windows: tuple[Window, ...],
+    runner: Runner,
+    group_by: str | None,
+    keep: tuple[str | None, ...] | None,
+    totals: bool,
+) -> Table:
+    """Run the formula's scans and level reads for any disjoint windows (one scan over all of
+    them: storage buckets the rows by window in SQL): the additive numbers (`totals`: counts,
+    sums, levels) or else the percentiles; keyed by group, then window index."""
     table: Table = {}
     for need in formula.scans(windows):
         span = need.windows or windows
@@ -88,7 +105,7 @@ def _fetch(
                     time_column=need.time_column,
                     windows=span,
                     measures=need.measures,
-                    filters=question.filters,
+                    filters=filters,
                     group_by=group_by,
                 )
             )
@@ -103,7 +120,7 @@ def _fetch(
                     time_column=need.time_column,
                     windows=span,
                     percentiles=need.percentiles,
-                    filters=question.filters,
+                    filters=filters,
                     group_by=group_by,
                     keep_groups=keep,
                 )
@@ -118,7 +135,7 @@ def _fetch(
                 Levels(
                     counter=level.counter,
                     instants=instants,
-                    filters=question.filters,
+                    filters=filters,
                     group_by=group_by,
                 )
             )
@@ -134,7 +151,7 @@ def compute(*, kpi: Kpi, period: Period, question: Question, runner: Runner) -> 
     group_by = question.group_by
     summed = _fetch(formula, question, period, runner, group_by, None, True)
     overall_percentiles = _fetch(formula, question, period, runner, None, None, False)
-    totals = summed.get(None, {}) if group_by is None else _pool(list(summed.values()), 2)
+    totals = summed.get(None, {}) if group_by is None else pool(list(summed.values()), 2)
     for index, numbers in overall_percentiles.get(None, {}).items():
         totals.setdefault(index, {}).update(numbers)
     current = formula.figure(totals.get(0, {}), 0)
@@ -177,7 +194,7 @@ def _groups(
     rest = [key for n, key in sizes if key not in kept and n > 0]
     table: Table = {key: summed[key] for key in kept}
     if rest:
-        table[OTHER] = _pool([summed[key] for key in rest], 2)
+        table[OTHER] = pool([summed[key] for key in rest], 2)
     percentiles = _fetch(formula, question, period, runner, question.group_by, tuple(kept), False)
     for key, by_window in percentiles.items():
         target = key if key in table else (OTHER if rest else None)

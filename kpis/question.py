@@ -22,10 +22,29 @@ _TOKEN = re.compile(r'[^\s"=!:]+(?:!?[=:])"[^"]*"|"[^"]*"|\S+')
 _FILTER = re.compile(r"^([^\W\d][\w.\-]*)(!=|=|!:|:)(.+)$")
 _NAME = re.compile(r"^[^\W\d][\w.\-]*$")
 _TOP = re.compile(r"^top-?(\d+)$")
-USAGE = "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] [why]"
+USAGE = (
+    "<kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] [why] [chart]"
+)
 
 #: Words that group like `by`.
 BY_WORDS = frozenset({"by", "par", "per"})
+#: Words that ask for a chart of the KPI over the period, besides the answer.
+CHART_WORDS = frozenset({"chart", "graph", "graphique", "graphe", "courbe"})
+#: `chart=week` (`graphique=semaine`): the chart's step, instead of the one the period's length
+#: gives (days up to a month, weeks up to half a year, months beyond).
+CHART_STEPS: Mapping[str, str] = {
+    "day": "day",
+    "days": "day",
+    "jour": "day",
+    "jours": "day",
+    "week": "week",
+    "weeks": "week",
+    "semaine": "week",
+    "semaines": "week",
+    "month": "month",
+    "months": "month",
+    "mois": "month",
+}
 #: Words that ask what moved the figure (`nps last-30d why`, `pourquoi`).
 WHY_WORDS = frozenset({"why", "pourquoi"})
 #: Words that negate the filter after them (`sauf canal=email` is `channel!=email`).
@@ -54,6 +73,7 @@ QUESTION_REASONS = {
     "by_needs_attribute": "'by' needs an attribute, e.g. 'by channel'",
     "top_not_number": "top needs a whole number, e.g. top=5",
     "top_range": "top must be between 1 and 50",
+    "chart_step": "a chart's step is day, week or month, e.g. chart=week",
     "one_period": "only one period at a time (already '{period}')",
     "unexpected_word": "unexpected word",
     "which_kpi": "which KPI? e.g. 'nps last-30d'",
@@ -98,6 +118,10 @@ class Question:
     top: int = DEFAULT_TOP
     #: Whether the question asks what moved the figure (`kpis.why`).
     why: bool = False
+    #: Whether a chart of the KPI over the period is asked for (`chart`, `graphique`).
+    chart: bool = False
+    #: The chart's step when asked (`chart=week`): day, week or month.
+    chart_step: str | None = None
 
     @property
     def text(self) -> str:
@@ -112,6 +136,8 @@ class Question:
             words.append(f"top={self.top}")
         if self.why:
             words.append("why")
+        if self.chart:
+            words.append(f"chart={self.chart_step}" if self.chart_step else "chart")
         return " ".join(words)
 
 
@@ -203,12 +229,25 @@ def parse_question(
     group_by: str | None = None
     top = DEFAULT_TOP
     why = False
+    chart = False
+    chart_step: str | None = None
     i = 0
     while i < len(words):
         word = words[i]
         lower = word.lower()
         if lower in WHY_WORDS:
             why = True
+            i += 1
+            continue
+        if fold(word) in CHART_WORDS:
+            chart = True
+            i += 1
+            continue
+        name, equals, step = fold(word).partition("=")
+        if equals and name in CHART_WORDS:
+            if step not in CHART_STEPS:
+                raise QuestionError(word, "chart_step")
+            chart, chart_step = True, CHART_STEPS[step]
             i += 1
             continue
         if lower in BY_WORDS:
@@ -252,7 +291,7 @@ def parse_question(
         i += 1
     if kpi is None:
         raise QuestionError(text.strip(), "which_kpi")
-    return Question(kpi, period, tuple(filters), group_by, top, why)
+    return Question(kpi, period, tuple(filters), group_by, top, why, chart, chart_step)
 
 
 def checked(question: Question) -> Question:

@@ -2,8 +2,9 @@
 
 Point the bot's SLACK_API_URL at `base_url + "/api/"`; response URLs live at
 `base_url + "/response/<id>"` and file upload URLs at `base_url + "/upload/<file id>"`.
-Behaviour per method can be changed (`users`, `groups`, `channels`, `members`, `fail`, `fail_times`,
-`scopes`: the token's scopes, sent in the `x-oauth-scopes` header as Slack does), and
+Behaviour per method can be changed (`users`, `groups`, `channels`, `members`, `memberships`,
+`fail`, `fail_times`, `scopes`: the token's scopes, sent in the `x-oauth-scopes` header as Slack
+does), and
 `calls` lists what arrived: method, headers and parsed body (raw bytes for uploads).
 """
 
@@ -44,6 +45,8 @@ class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: user id → the channels they are in (what users.conversations lists).
+    memberships: dict[str, list[str]] = field(default_factory=dict)
     #: channel id → its member ids, listed by conversations.members page by page (`limit`,
     #: `cursor`: the offset of the next page, as an opaque string).
     members: dict[str, list[str]] = field(default_factory=dict)
@@ -155,7 +158,14 @@ class FakeSlack:
                 "ok": True,
                 "channel": {"id": "D" + str(body.get("users", "")).lstrip("U")},
             }
-        if method in ("views.open", "views.update", "views.push"):
+        if method == "users.conversations":
+            joined = self.memberships.get(str(body.get("user")), [])
+            return 200, {
+                "ok": True,
+                "channels": [{"id": c, "is_member": True} for c in joined],
+                "response_metadata": {"next_cursor": ""},
+            }
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
             return 200, {"ok": True, "view": {"id": "V0001", **(body.get("view") or {})}}
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": self.socket_url}

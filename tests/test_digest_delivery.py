@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 from handlers.digests.deliver import deliver
 from handlers.digests.jobs import catch_up
@@ -39,8 +40,17 @@ def test_a_digest_is_posted_once_with_its_chart_in_the_thread(db_url: str) -> No
         assert "Weekly digest · 16 Nov → 22 Nov 2026" in text
         assert "NPS" in text
         assert "First response time" in text
-        assert "n = " in text
-        assert "vs" in text  # compared with the week before
+        [table] = [b for b in body["blocks"] if b["type"] == "table"]  # the KPI lines
+        assert [c["text"] for c in table["rows"][0]] == [
+            "KPI",
+            "Value",
+            "Change",
+            "Previous period",
+            "n",
+        ]
+        assert any(row[2]["text"] != "—" for row in table["rows"][1:])  # the week before
+        assert "n = " in body["text"]
+        assert " vs " in body["text"]
         assert "Detractors' comments" in text
         assert "> comment" in text
         assert "tickets created" in text
@@ -219,16 +229,19 @@ def test_segment_filters_reach_the_figures_and_the_comments(db_url: str) -> None
         deliver(w.deps, w.client(), sid, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
         everyone = subscribe(w.deps, kpis=["responses"], channel="C0OTHER", cron="0 9 * * 1")
         deliver(w.deps, w.client(), everyone, SLOT, now=SLOT, trigger=Trigger.SCHEDULER)
-        enterprise = str(w.slack.posted(CHANNEL)[0].body["blocks"])
-        overall = str(w.slack.posted("C0OTHER")[0].body["blocks"])
+        enterprise_post = w.slack.posted(CHANNEL)[0].body
+        overall_post = w.slack.posted("C0OTHER")[0].body
+        enterprise = str(enterprise_post["blocks"])
         assert "Segment: plan=enterprise" in enterprise
         assert "plan: smb" not in enterprise
         assert "plan: enterprise" in enterprise
 
-        def responses(text: str) -> int:
-            return int(text.split("*Survey responses* ")[1].split()[0].replace(",", ""))
+        def responses(body: dict[str, Any]) -> int:
+            [table] = [b for b in body["blocks"] if b["type"] == "table"]
+            [row] = [r for r in table["rows"] if r[0]["text"] == "Survey responses"]
+            return int(row[1]["text"].replace(",", ""))
 
-        assert 0 < responses(enterprise) < responses(overall)
+        assert 0 < responses(enterprise_post) < responses(overall_post)
 
 
 def test_two_bot_processes_on_one_database_post_each_digest_once(db_url: str) -> None:

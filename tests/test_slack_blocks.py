@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import Block, TableBlock
 
 from handlers.answers import blocks
-from handlers.slack.blocks import Message
+from handlers.digests.blocks import digest_message
+from handlers.digests.build import Digest, Line
+from handlers.slack.blocks import Message, table
+from handlers.slack.terminal import render
 from handlers.slack.text import read_command
 from kpis.catalogue import find_kpi
 from kpis.periods import parse_period
@@ -27,6 +33,26 @@ def check_limits(message: Message) -> None:
             assert len(block["text"]["text"]) <= 150
         if block["type"] == "context":
             assert len(block["elements"]) <= 10
+        if block["type"] == "table":
+            check_table(block)
+    assert sum(b["type"] == "table" for b in message.blocks) <= 1
+
+
+def check_table(block: dict[str, Any]) -> None:
+    """A table block as slack_sdk's models read and validate it, within Slack's limits."""
+    parsed = Block.parse(block)
+    assert isinstance(parsed, TableBlock)
+    parsed.validate_json()
+    assert parsed.to_dict() == block
+    assert 1 <= len(block["rows"]) <= 100
+    width = len(block["rows"][0])
+    assert all(len(row) == width for row in block["rows"])
+    assert width <= 20
+    assert len(block.get("column_settings") or []) <= 20
+    for row in block["rows"]:
+        for cell in row:
+            assert cell["type"] == "raw_text"
+            assert cell["text"]
 
 
 def huge_result() -> KpiResult:
@@ -126,7 +152,7 @@ def test_counts_are_written_with_thousands_separators() -> None:
     assert "Promoteurs 57,4\u00a0% (1\u202f314)" in json.dumps(french.blocks, ensure_ascii=False)
 
 
-def test_a_group_named_with_backticks_stays_inside_the_table() -> None:
+def test_groups_are_a_native_table_with_the_text_layout_as_fallback() -> None:
     result = huge_result()
     figure = result.current
     named = KpiResult(
@@ -143,15 +169,47 @@ def test_a_group_named_with_backticks_stays_inside_the_table() -> None:
         "team",
         (GroupFigure("```care```", figure, figure), GroupFigure("billing", figure, None)),
     )
-    table = next(
-        b["text"]["text"]
-        for b in blocks.answer(named).blocks
-        if b["type"] == "section" and "text" in b
+    message = blocks.answer(named)
+    check_limits(message)
+    [shown] = [b for b in message.blocks if b["type"] == "table"]
+    cells = [[c["text"] for c in row] for row in shown["rows"]]
+    assert cells[0] == ["team", "NPS", "n", "Change"]
+    assert cells[1][0] == "```care```"  # a table cell is plain text: nothing to escape
+    assert cells[2][:3] == ["billing", "+13", "24"]
+    assert cells[2][3] == "—"  # no previous figure, no change
+    assert "```care```" in message.text
+    assert "billing" in message.text
+    assert "```care```" in render(message)
+
+
+def test_a_table_holds_slacks_limits_whatever_the_data() -> None:
+    block = table(["h"] * 30, [["x" * 5000] * 40 for _ in range(300)]).to_dict()
+    check_table(block)
+    assert len(block["rows"]) == 100
+    assert len(block["rows"][0]) == 20
+    check_limits(blocks.answer(huge_result()))
+    assert len([b for b in blocks.answer(huge_result()).blocks if b["type"] == "table"]) == 1
+
+
+def test_the_digest_kpi_lines_are_a_table() -> None:
+    result = huge_result()
+    digest = Digest(
+        1,
+        "weekly",
+        "C0",
+        result.period,
+        True,
+        lines=[Line("nps", result), Line("csat", error="no such KPI")],
     )
-    assert table.startswith("```")
-    assert table.endswith("```")
-    assert table.count("```") == 2
-    assert "ˋˋˋcareˋˋˋ" in table
+    message = digest_message(digest, language="fr")
+    check_limits(message)
+    [shown] = [b for b in message.blocks if b["type"] == "table"]
+    cells = [[c["text"] for c in row] for row in shown["rows"]]
+    assert cells[0] == ["KPI", "Valeur", "Évolution", "Période précédente", "n"]
+    assert cells[1][1] == "+13"
+    assert cells[2][0] == "csat"
+    assert "no such KPI" in cells[2][1]
+    assert "no such KPI" in message.text  # the lines stay the text fallback
 
 
 def test_a_change_that_rounds_to_zero_reads_as_no_change() -> None:

@@ -37,7 +37,7 @@ def _where(body: dict[str, Any]) -> tuple[str, str]:
     return str(channel), str(ts)
 
 
-def _move(
+def move_alert(
     deps: Deps,
     client: WebClient,
     *,
@@ -75,7 +75,7 @@ def _move(
     refresh_message(deps, client, alert.message_channel or channel, alert.message_ts or ts)
 
 
-def _refused(access: Access, client: WebClient, body: dict[str, Any], language: str) -> bool:
+def refused(access: Access, client: WebClient, body: dict[str, Any], language: str) -> bool:
     """Whether the clicker may not act (guests, other organisations); tells them why."""
     user = body.get("user") or {}
     team = (body.get("team") or {}).get("id", "") or user.get("team_id", "")
@@ -112,10 +112,10 @@ def register_alert_actions(app: App, parts: SlackParts) -> None:
     @app.action(ids.CLAIM)
     def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        if _refused(access, client, body, language):
+        if refused(access, client, body, language):
             return
         channel, ts = _where(body)
-        _move(
+        move_alert(
             deps,
             client,
             alert_id=int(action["value"]),
@@ -131,10 +131,10 @@ def register_alert_actions(app: App, parts: SlackParts) -> None:
         ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
     ) -> None:
         ack()
-        if _refused(access, client, body, language):
+        if refused(access, client, body, language):
             return
         channel, ts = _where(body)
-        _move(
+        move_alert(
             deps,
             client,
             alert_id=int(action["value"]),
@@ -148,7 +148,7 @@ def register_alert_actions(app: App, parts: SlackParts) -> None:
     @app.action(ids.RESOLVE)
     def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        if _refused(access, client, body, language):
+        if refused(access, client, body, language):
             return
         channel, ts = _where(body)
         client.views_open(
@@ -168,7 +168,7 @@ def register_alert_actions(app: App, parts: SlackParts) -> None:
             return
         ack()
         alert_id, channel, ts = view["private_metadata"].split("|")
-        _move(
+        move_alert(
             deps,
             client,
             alert_id=int(alert_id),

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     PlainTextObject,
     SectionBlock,
+    TableBlock,
 )
 
 from handlers import formatting as fmt
@@ -32,6 +33,7 @@ from handlers.slack.blocks import (
     clip,
     limits,
     md,
+    table,
 )
 from kpis.catalogue import CATALOGUE, INDEX
 from kpis.periods import EXAMPLES
@@ -41,7 +43,7 @@ from kpis.sentence import Reading
 
 USAGE = (
     "`/kpi <kpi> [period] [attribute=value …] [attribute!=value …] [by attribute] [top=N] "
-    "[why] [share]`\n"
+    "[why] [chart] [share]`\n"
     "`/nps`, `/csat`, `/ces`, `/enps` take the same words without the KPI."
 )
 EXAMPLE_COMMANDS = (
@@ -54,6 +56,8 @@ EXAMPLE_COMMANDS = (
 #: The buttons that ask one of the closest canonical questions (`ASK_ACTION` + its index).
 ASK_ACTION = "words_ask_"
 MAX_BUTTON = 75
+#: The notification text (with a grouped answer's lines): Slack allows 40,000 characters.
+MAX_TEXT = 4000
 
 
 def _period_text(result: KpiResult, language: str) -> str:
@@ -146,17 +150,7 @@ def answer(
     if details:
         blocks.append(ContextBlock(elements=[md(d, MAX_FIELD) for d in details]))
     if result.groups:
-        width = min(max(len(g.key) for g in result.groups), 24)
-        rows = []
-        for group in result.groups:
-            text = _figure(result, group.figure, currency, language)
-            moved = ""
-            if group.delta is not None:
-                moved = "  " + fmt.change(result.unit, group.delta, currency, language)
-            n = "" if counted else f"  n={fmt.number(group.figure.n, 0, language)}"
-            key = clip(group.key.replace("`", "ˋ"), width)  # a backtick would end the table
-            rows.append(f"{key:<{width}}  {text:>14}{n}{moved}")
-        blocks.append(SectionBlock(text=md(clip("```" + "\n".join(rows), MAX_SECTION - 3) + "```")))
+        blocks.append(group_table(result, currency=currency, language=language))
     colon = w("colon")
     notes = [f"{w('period')}{colon}{_period_text(result, language)}"]
     if result.filters:
@@ -166,7 +160,61 @@ def answer(
         notes.append(w("low_sample"))
     notes.append(w("more"))
     blocks.append(ContextBlock(elements=[md(n, MAX_FIELD) for n in notes[:MAX_CONTEXT]]))
-    return Message(summary(result, currency=currency, language=language), limits(blocks))
+    text = summary(result, currency=currency, language=language)
+    if result.groups:
+        text += "\n" + "\n".join(group_lines(result, currency=currency, language=language))
+    return Message(clip(text, MAX_TEXT), limits(blocks))
+
+
+def _group_cells(
+    result: KpiResult, currency: str, language: str
+) -> list[tuple[str, str, str, str]]:
+    """Each group's label, value, n (empty for a count) and change."""
+    counted = not fmt.shows_n(result.unit)
+    out = []
+    for group in result.groups:
+        value = _figure(result, group.figure, currency, language)
+        n = "" if counted else fmt.number(group.figure.n, 0, language)
+        moved = ""
+        if group.delta is not None:
+            moved = fmt.change(result.unit, group.delta, currency, language)
+        out.append((group.key, value, n, moved))
+    return out
+
+
+def group_lines(result: KpiResult, *, currency: str = "EUR", language: str = "en") -> list[str]:
+    """The groups as aligned lines of text: the message's `text` fallback."""
+    cells = _group_cells(result, currency, language)
+    width = min(max((len(c[0]) for c in cells), default=0), 24)
+    lines = []
+    for key, value, n, moved in cells:
+        line = f"{clip(key, width):<{width}}  {value:>14}"
+        if n:
+            line += f"  n={n}"
+        if moved:
+            line += f"  {moved}"
+        lines.append(line)
+    return lines
+
+
+def group_table(result: KpiResult, *, currency: str = "EUR", language: str = "en") -> TableBlock:
+    """The groups as a native table: the attribute's values, the KPI, n, the change."""
+    counted = not fmt.shows_n(result.unit)
+    header = [result.group_by or "", result.display_name(language)]
+    align = ["left", "right"]
+    if not counted:
+        header.append("n")
+        align.append("right")
+    header.append(word("change", language))
+    align.append("right")
+    rows = []
+    for key, value, n, moved in _group_cells(result, currency, language):
+        row = [key, value]
+        if not counted:
+            row.append(n)
+        row.append(moved)
+        rows.append(row)
+    return table(header, rows, align=align)
 
 
 def error(message: str, suggestions: Sequence[str] = (), *, language: str = "en") -> Message:

@@ -30,6 +30,7 @@ from slack_bolt import Ack, App, BoltRequest, Respond
 from slack_sdk import WebClient
 
 from handlers.answers import blocks
+from handlers.answers.chart import ChartAsk, chart_note, send_chart
 from handlers.answers.service import (
     KpiError,
     QuestionError,
@@ -42,7 +43,7 @@ from handlers.answers.words import attribute_names, canonical, read
 from handlers.deps import Deps
 from handlers.feature import Asked, Commands, SlackParts
 from handlers.i18n import explain, say, word
-from handlers.slack.blocks import Message, refusal
+from handlers.slack.blocks import MAX_BLOCKS, Message, refusal
 from handlers.slack.caller import Caller
 from handlers.slack.text import CommandText, read_command
 from kpis.periods import PeriodError
@@ -119,6 +120,8 @@ class Reply:
     figure: bool = False
     #: The language it is written in.
     language: str = "en"
+    #: The chart asked with the question (`chart`), drawn and sent after the answer.
+    chart: ChartAsk | None = None
 
 
 def respond_to(
@@ -146,8 +149,8 @@ def respond_to(
             )
             asked = Asked(deps, rest, caller or Caller(), commands, language_of(parsed.text) or "")
             return Reply(manage(asked), language=asked.says)
-    message, figure = ask(deps, parsed.text, kpi=kpi, language=language)
-    return Reply(message, parsed.share and figure, figure, language)
+    message, figure, chart = ask(deps, parsed.text, kpi=kpi, language=language)
+    return Reply(message, parsed.share and figure, figure, language, chart)
 
 
 def reply(
@@ -186,32 +189,36 @@ def _asks_why(text: str) -> bool:
     return any(fold(w) in WHY_WORDS for w in re.findall(r"[^\W\d_]+", text))
 
 
-def ask(deps: Deps, text: str, *, kpi: str | None, language: str) -> tuple[Message, bool]:
-    """A KPI question in the grammar or in words: (the message, whether it is a figure)."""
+def ask(
+    deps: Deps, text: str, *, kpi: str | None, language: str
+) -> tuple[Message, bool, ChartAsk | None]:
+    """A KPI question in the grammar or in words: (the message, whether it is a figure, the
+    chart asked with it)."""
     try:
         question = parse_question(text, kpi=kpi, names=attribute_names(deps.settings))
         found = _compute(deps, question)
     except QuestionError as exc:
         if exc.code not in SENTENCE_CODES:
-            return _bad_input(exc, language), False
+            return _bad_input(exc, language), False, None
         strict: Exception = exc
     except UnknownKpi as exc:
         strict = exc
     except KpiError as exc:
-        return _bad_input(exc, language), False
+        return _bad_input(exc, language), False, None
     else:
         result = _result(found)
         typed = canonical(result, question, kpi=question.kpi.lower())
         understood = None
         if typed.text.lower() != _typed(text, kpi):
             understood = blocks.understood_line(canonical(result, question), (), language)
-        return _message(deps, found, language, understood), True
+        chart = ChartAsk(question, result.period, language) if question.chart else None
+        return _message(deps, found, language, understood), True, chart
     reading = read(deps, text, kpi=kpi)
     exact = reading.question is not None and reading.exact_kpi
     if isinstance(strict, UnknownKpi) and not exact and reading.issue != "nothing":
-        return _bad_input(strict, language), False
+        return _bad_input(strict, language), False, None
     if reading.question is None:
-        return blocks.not_understood(reading, language=reading.language or language), False
+        return blocks.not_understood(reading, language=reading.language or language), False, None
     language = reading.language or language
     asked = reading.question
     if _asks_why(text) and not asked.why:
@@ -219,11 +226,13 @@ def ask(deps: Deps, text: str, *, kpi: str | None, language: str) -> tuple[Messa
     try:
         found = _compute(deps, asked)
     except KpiError as exc:
-        return _bad_input(exc, language), False
+        return _bad_input(exc, language), False, None
     understood = blocks.understood_line(
         canonical(_result(found), asked), reading.corrected, language
     )
-    return _message(deps, found, language, understood), True
+    result = _result(found)
+    chart = ChartAsk(asked, result.period, language) if asked.chart else None
+    return _message(deps, found, language, understood), True, chart
 
 
 def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
@@ -249,8 +258,9 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
             metrics.slash_commands.labels(command=name, outcome="retry").inc()
             return
         command = read_command(body.get("text", ""))
+        user_id, channel_id = body.get("user_id", ""), body.get("channel_id", "")
 
-        def work() -> tuple[Message, bool]:
+        def work() -> Reply:
             reason = access.refusal(
                 client,
                 user_id=body.get("user_id", ""),
@@ -260,26 +270,51 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
             )
             if reason is not None:
                 outcome[0] = "refused"
-                return refusal(word(reason, language), language=language), False
+                return Reply(refusal(word(reason, language), language=language))
             caller = Caller(
-                user_id=body.get("user_id", ""),
+                user_id=user_id,
                 team_id=body.get("team_id", ""),
                 client=client,
                 access=access,
             )
-            return reply(deps, parts.commands, name, body.get("text", ""), caller)
+            answered = respond_to(deps, parts.commands, name, body.get("text", ""), caller)
+            if answered.chart is None:
+                return answered
+            note = chart_note(share=answered.share, language=answered.language)
+            shown = Message(
+                answered.message.text, [*answered.message.blocks[: MAX_BLOCKS - 1], note]
+            )
+            return dataclasses.replace(answered, message=shown)
+
+        def chart_after(answered: Reply) -> None:
+            """The chart follows the answer, drawn in the pool (the answer never waits)."""
+            if answered.chart is None:
+                return
+            pool.submit(
+                contextvars.copy_context().run,
+                send_chart,
+                deps,
+                client,
+                answered.chart,
+                user_id=user_id,
+                channel_id=channel_id,
+                share=answered.share,
+            )
 
         outcome = ["answered"]
-        future: Future[tuple[Message, bool]] = pool.submit(contextvars.copy_context().run, work)
+        future: Future[Reply] = pool.submit(contextvars.copy_context().run, work)
         try:
             if deps.answer_deadline <= 0:  # always answer through response_url
                 raise FutureTimeout
-            message, share = future.result(timeout=deps.answer_deadline)
+            answered = future.result(timeout=deps.answer_deadline)
+            message, share = answered.message, answered.share
         except FutureTimeout:
             ack(text=word("working", language), response_type="ephemeral")
 
-            def late(done: Future[tuple[Message, bool]]) -> None:
+            def late(done: Future[Reply]) -> None:
                 counted(_late(done, respond, language), started)
+                if done.exception() is None:
+                    chart_after(done.result())
 
             future.add_done_callback(late)
             return
@@ -290,6 +325,7 @@ def make_listener(parts: SlackParts, name: str) -> Callable[..., None]:
             return
         ack(**_payload(message, share=share))
         counted(outcome[0], started)
+        chart_after(answered)
 
     return listener
 
@@ -313,12 +349,12 @@ def failure(text: object, language: str) -> Message:
     return blocks.error(say("failed_id", language, id=error_id), language=language)
 
 
-def _late(done: Future[tuple[Message, bool]], respond: Respond, language: str) -> str:
+def _late(done: Future[Reply], respond: Respond, language: str) -> str:
     """Answer a slow question through response_url once it is computed; its outcome."""
     outcome = "late"
     try:
-        message, share = done.result()
-        payload = _payload(message, share=share)
+        answered = done.result()
+        payload = _payload(answered.message, share=answered.share)
     except Exception as exc:
         failure, outcome = _failure_for(exc, "(a slow answer)", language)
         payload = _payload(failure, share=False)

@@ -1,4 +1,5 @@
-"""The KPI answers feature: slash commands, `/kpi help` and `list`, the Home tab, the KPI API."""
+"""The KPI answers feature: slash commands (charts included), `/kpi help` and `list`, the KPI
+API."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from slack_bolt import App
 
 from handlers.answers.blocks import HELP
 from handlers.answers.commands import SUBCOMMANDS, register
-from handlers.answers.home import EVENTS, register_home
 from handlers.answers.http import router
 from handlers.deps import Deps
 from handlers.feature import Feature, SlackParts
@@ -17,7 +17,6 @@ from handlers.feature import Feature, SlackParts
 
 def _listeners(app: App, parts: SlackParts) -> None:
     register(app, parts)
-    register_home(app, parts)
 
 
 def _routers(deps: Deps) -> Sequence[APIRouter]:
@@ -29,6 +28,5 @@ FEATURE = Feature(
     subcommands=SUBCOMMANDS,
     help=HELP,
     listeners=_listeners,
-    events=EVENTS,
     routers=_routers,
 )

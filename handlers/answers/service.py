@@ -20,6 +20,7 @@ from kpis.formulas import EPOCH
 from kpis.periods import Period, PeriodError, UnknownTimezone, parse_period, timezone
 from kpis.question import Question, QuestionError, UnknownAttribute, parse_question
 from kpis.result import KpiResult
+from kpis.series import Series, compute_series
 from kpis.why import Why, explain
 from query.plan import LevelResult, Levels, Scan, ScanResult, Window
 from storage.aggregate import (
@@ -40,6 +41,7 @@ __all__ = [
     "UnknownKpi",
     "UnknownTimezone",
     "answer",
+    "answer_series",
     "answer_text",
     "resolve_kpi",
     "why",
@@ -122,6 +124,26 @@ def answer(
         kpi = resolve_kpi(session, question.kpi)
         _check_names(session, kpi, question)
         return compute(kpi=kpi, period=period, question=question, runner=StorageRunner(session))
+
+
+def answer_series(
+    *,
+    deps: Deps,
+    question: Question,
+    tz: str | None = None,
+    now: datetime | None = None,
+    period: Period | None = None,
+) -> Series:
+    """The question's KPI over its period's steps, for a chart (raises one of `KpiError`)."""
+    if period is None:
+        zone = timezone(tz or deps.settings.timezone)
+        period = parse_period(question.period, now=now or deps.clock(), tz=zone)
+    with read_snapshot(deps.sessions) as session:
+        kpi = resolve_kpi(session, question.kpi)
+        _check_names(session, kpi, question)
+        return compute_series(
+            kpi=kpi, period=period, question=question, runner=StorageRunner(session)
+        )
 
 
 def answer_text(

@@ -63,5 +63,12 @@ def canonical(result: KpiResult, question: Question, *, kpi: str | None = None) 
     """The canonical question a result answers: its KPI key (or `kpi`), its period's label."""
     period = result.period.label if question.period is not None or kpi is None else None
     return Question(
-        kpi or result.key, period, question.filters, question.group_by, question.top, question.why
+        kpi or result.key,
+        period,
+        question.filters,
+        question.group_by,
+        question.top,
+        question.why,
+        question.chart,
+        question.chart_step,
     )

@@ -26,11 +26,12 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from handlers.answers.chart import ChartAsk, chart_note, send_chart
 from handlers.answers.commands import failure, respond_to
 from handlers.deps import Deps
 from handlers.feature import SlackParts
 from handlers.i18n import word
-from handlers.slack.blocks import Message, refusal
+from handlers.slack.blocks import MAX_BLOCKS, Message, refusal
 from handlers.slack.caller import Caller
 from handlers.slack.posting import once_client, outcome
 from kpis.sentence import language_of
@@ -125,6 +126,7 @@ def answer_event(
     language = language_of(text) or deps.settings.language
     thread = event.get("thread_ts") or (event["ts"] if kind is EventKind.MENTION else None)
     status, error = EventStatus.ANSWERED, None
+    chart: ChartAsk | None = None
     try:
         reason = access.refusal(
             client, user_id=user, team_id=team, share=False, enterprise_id=enterprise
@@ -145,9 +147,23 @@ def answer_event(
                     )
                     is None
                 )
+                chart = answered.chart
+                if chart is not None:  # the chart follows where the answer is seen
+                    note = chart_note(share=bool(public), language=answered.language)
+                    message = Message(message.text, [*message.blocks[: MAX_BLOCKS - 1], note])
             except Exception:
                 message, public = failure(text, language), kind is EventKind.DIRECT
         _post(once, channel, user, thread, message, public=public)
+        if chart is not None:
+            send_chart(
+                deps,
+                once,
+                chart,
+                user_id=user,
+                channel_id=channel,
+                share=bool(public),
+                thread_ts=str(thread) if thread and public else None,
+            )
     except Exception as exc:
         found = outcome(exc)
         status = EventStatus.UNKNOWN if found.kind == "unknown" else EventStatus.FAILED

@@ -17,13 +17,14 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     PlainTextObject,
     SectionBlock,
+    TableBlock,
 )
 
 from handlers import formatting as fmt
 from handlers.digests.build import Digest, Line
 from handlers.i18n import say, when, word
 from handlers.insights.blocks import short_driver, top_themes
-from handlers.slack.blocks import MAX_FIELD, MAX_HEADER, Message, clip, limits, md
+from handlers.slack.blocks import MAX_FIELD, MAX_HEADER, Message, clip, limits, md, table
 from storage.digests.store import Comment
 
 COMMENT_CHARS = 400
@@ -64,6 +65,33 @@ def kpi_line(line: Line, *, currency: str, language: str) -> str:
     if fmt.shows_n(result.unit) and (result.current.value is not None or result.current.n):
         text += f" · n = {fmt.number(result.current.n, 0, language)}"
     return text
+
+
+def kpi_cells(line: Line, *, currency: str, language: str) -> list[str]:
+    """One KPI line as table cells: name, value, change (with its verdict), previous, n."""
+    result = line.result
+    if result is None:
+        return [line.key, f"{_w('unavailable', language)}: {line.error}", "", "", ""]
+    value = fmt.figure_text(result.unit, result.current, currency, language)
+    change = previous = ""
+    if result.delta is not None:
+        previous = fmt.figure_text(result.unit, result.previous, currency, language)
+        change = fmt.delta(result, currency, language)
+        verdict = fmt.verdict(result, language)
+        if verdict:
+            change += f" ({verdict})"
+    n = ""
+    if fmt.shows_n(result.unit) and (result.current.value is not None or result.current.n):
+        n = fmt.number(result.current.n, 0, language)
+    return [result.display_name(language), value, change, previous, n]
+
+
+def kpi_table(lines: list[Line], *, currency: str, language: str) -> TableBlock:
+    """The digest's KPI lines as a native table."""
+    header = ["KPI", word("value", language), word("change", language)]
+    header += [word("previous", language), "n"]
+    rows = [kpi_cells(line, currency=currency, language=language) for line in lines]
+    return table(header, rows, align=["left", "right", "left", "right", "right"])
 
 
 def _segment(comment: Comment, language: str) -> str:
@@ -187,7 +215,7 @@ def digest_message(
         text = f"{title}: {_w('no_data', language)}"
     else:
         lines = [kpi_line(line, currency=currency, language=language) for line in digest.lines]
-        blocks.append(SectionBlock(text=md("\n".join(lines))))
+        blocks.append(kpi_table(digest.lines, currency=currency, language=language))
         moved = _moved(digest, currency, language)
         if moved:
             blocks.append(SectionBlock(text=md(moved)))
@@ -213,6 +241,7 @@ def digest_message(
             f"{r.display_name(language)} {fmt.figure_text(r.unit, r.current, currency, language)}"
             for r in first
         )
+        text += "\n" + "\n".join(lines)  # the table's lines, for notifications and fallback
         if chart:
             notes.append(_w("chart", language))
     if digest.late and scheduled_for is not None:
@@ -223,4 +252,4 @@ def digest_message(
     )
     notes.append(_w("more", language).format(period=period_word))
     blocks.append(ContextBlock(elements=[md(n, MAX_FIELD) for n in notes]))
-    return Message(clip(text, 300), limits(blocks))
+    return Message(clip(text, 3000), limits(blocks))

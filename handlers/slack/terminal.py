@@ -35,4 +35,27 @@ def render(message: Message, *, shared: bool = False) -> str:
             lines.append("  " + " ".join(f"[{label}]" for label in buttons))
         elif kind == "divider":
             lines.append("─" * 40)
+        elif kind == "table":
+            lines += _table(block)
     return "\n".join(lines)
+
+
+def _table(block: dict[str, Any]) -> list[str]:
+    """A table block as aligned columns (its column settings say which align right)."""
+    rows = [[str(cell.get("text", "")) for cell in row] for row in block.get("rows", [])]
+    if not rows:
+        return []
+    settings = block.get("column_settings") or []
+    count = max(len(r) for r in rows)
+    widths = [max(len(r[i]) if i < len(r) else 0 for r in rows) for i in range(count)]
+    out = []
+    for index, row in enumerate(rows):
+        cells = []
+        for i, width in enumerate(widths):
+            text = row[i] if i < len(row) else ""
+            right = i < len(settings) and (settings[i] or {}).get("align") == "right"
+            cells.append(text.rjust(width) if right else text.ljust(width))
+        out.append("  " + "  ".join(cells).rstrip())
+        if index == 0:
+            out.append("  " + "  ".join("─" * w for w in widths))
+    return out

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import storage.alerts.tables
 import storage.conversation.tables
 import storage.digests.tables
+import storage.home.tables
 import storage.models
 import storage.ops.tables
 import storage.privacy.tables

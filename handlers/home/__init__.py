@@ -1,0 +1,1 @@
+"""The app's Home tab: each viewer's dashboard (KPIs, open alerts, their channels' digests)."""

@@ -1,0 +1,1 @@
+"""The Home tab's storage: the daily trend image, uploaded once a day whatever the replicas."""
