@@ -265,8 +265,10 @@ def serve(host: str, port: int, use_demo: bool, no_scheduler: bool) -> None:
             scheduler.start()
             click.echo(f"kpibot: scheduler running ({scheduled_features(settings)})", err=True)
         click.echo(f"kpibot: serving on http://{host}:{port} (API docs at /docs)", err=True)
-        # the first `/kpi themes` would otherwise wait for scikit-learn's import
-        threading.Thread(target=themes_warm_up, name="themes-warm-up", daemon=True).start()
+        if settings.slack_enabled:
+            # the first `/kpi themes` would otherwise wait for scikit-learn's import; only where
+            # Slack can ask (an API-only server would spend its first seconds on it for nothing)
+            threading.Thread(target=themes_warm_up, name="themes-warm-up", daemon=True).start()
         try:
             uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)
         finally:
