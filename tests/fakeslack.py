@@ -69,7 +69,27 @@ class FakeSlack:
     #: (what happens elsewhere while Slack is handling a call).
     meanwhile: dict[str, Callable[[], None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: notified (under `lock`) each time a call is recorded: tests wait on it instead of polling.
+    arrived: threading.Condition = field(init=False)
     _ts: int = 0
+
+    def __post_init__(self) -> None:
+        self.arrived = threading.Condition(self.lock)
+
+    def wait_until(self, done: Callable[[list[Call]], bool], *, within: float = 15.0) -> list[Call]:
+        """Every call so far, once `done(calls)` holds or `within` seconds have passed: woken
+        by each call as it is recorded (the bot posts from its pool, after the ack)."""
+        with self.arrived:
+            self.arrived.wait_for(lambda: done(self.calls), timeout=within)
+            return list(self.calls)
+
+    def wait_for(self, method: str, count: int = 1, *, within: float = 15.0) -> list[Call]:
+        """The calls of one method once there are `count` of them (or those that came within
+        `within` seconds)."""
+        calls = self.wait_until(
+            lambda calls: sum(c.method == method for c in calls) >= count, within=within
+        )
+        return [c for c in calls if c.method == method]
 
     def api_url(self) -> str:
         """The SLACK_API_URL to give the bot."""
@@ -230,6 +250,7 @@ class _Handler(BaseHTTPRequestHandler):
         call = Call(method, dict(self.headers.items()), body)
         with self.fake.lock:
             self.fake.calls.append(call)
+            self.fake.arrived.notify_all()
             delay = self.fake.delay.get(method, 0.0)
             meanwhile = self.fake.meanwhile.pop(method, None)
         if meanwhile is not None:

@@ -6,7 +6,6 @@ instead of sleeping."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -109,16 +108,11 @@ class Bot:
     def answers(self, count: int = 1, *, within: float = 10.0) -> list[Call]:
         """The messages the bot posted (chat.postMessage and chat.postEphemeral), once there are
         `count` of them (answers to events are posted from the bot's pool, after the ack)."""
-        deadline = time.monotonic() + within
-        while True:
-            posts = [
-                c
-                for c in self.slack.calls
-                if c.method in ("chat.postMessage", "chat.postEphemeral")
-            ]
-            if len(posts) >= count or time.monotonic() > deadline:
-                return posts
-            time.sleep(0.02)
+        methods = ("chat.postMessage", "chat.postEphemeral")
+        calls = self.slack.wait_until(
+            lambda calls: sum(c.method in methods for c in calls) >= count, within=within
+        )
+        return [c for c in calls if c.method in methods]
 
     def ingest(self, rows: list[dict[str, Any]], kind: str = "responses") -> dict[str, Any]:
         """Records through the HTTP API (the token is right); its answer."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -181,12 +180,9 @@ def test_the_caption_says_what_it_shows_and_the_last_value(bot: Bot) -> None:
 
 
 def _uploaded(bot: Bot, within: float = 15.0) -> Call:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        done = bot.slack.of("files.completeUploadExternal")
-        if done:
-            return done[0]
-        time.sleep(0.02)
+    done = bot.slack.wait_for("files.completeUploadExternal", within=within)
+    if done:
+        return done[0]
     raise AssertionError(f"no chart was uploaded: {[c.method for c in bot.slack.calls]}")
 
 
@@ -259,9 +255,6 @@ def test_a_mention_gets_its_chart_in_the_thread_and_a_dm_in_the_dm(bot: Bot) -> 
     assert "follows in this channel" in str(posted.body["blocks"])
     event = direct_event("csat last-30d graphique", user="U0LEAD", ts="1700.000200")
     assert bot.event(event, event_id="Ev0CHART2").status_code == 200
-    deadline = time.monotonic() + 15
-    while len(bot.slack.of("files.completeUploadExternal")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    second = bot.slack.of("files.completeUploadExternal")[1]
+    second = bot.slack.wait_for("files.completeUploadExternal", 2)[1]
     assert second.body["channel_id"] == "D0LEAD"
     assert "thread_ts" not in second.body or not second.body["thread_ts"]

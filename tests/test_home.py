@@ -59,11 +59,7 @@ def bot(db_url: str, clock: Clock) -> Iterator[Bot]:
 
 
 def wait_published(bot: Bot, count: int) -> None:
-    import time
-
-    deadline = time.monotonic() + 15
-    while len(bot.slack.of("views.publish")) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
+    bot.slack.wait_for("views.publish", count)
 
 
 def opened(bot: Bot, user: str, n: int) -> dict[str, Any]:

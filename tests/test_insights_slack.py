@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,10 +88,7 @@ def late(bot: Bot, command: str, text: str) -> dict[str, Any]:
     before = len(bot.slack.of("response/r1"))
     ack = bot.command(command, text).json()
     assert ack["text"].startswith("⏳")
-    deadline = time.monotonic() + 60
-    while len(bot.slack.of("response/r1")) == before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    body: dict[str, Any] = bot.slack.of("response/r1")[before].body
+    body: dict[str, Any] = bot.slack.wait_for("response/r1", before + 1, within=60)[before].body
     return body
 
 
