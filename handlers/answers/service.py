@@ -8,6 +8,8 @@ sees a single snapshot of the database.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,6 +107,25 @@ def _check_names(session: Session, kpi: Kpi, question: Question) -> None:
                 raise UnknownAttribute(name, known, close)
 
 
+@contextmanager
+def _resolved(
+    deps: Deps,
+    question: Question,
+    tz: str | None,
+    now: datetime | None,
+    period: Period | None,
+) -> Iterator[tuple[Session, Kpi, Period]]:
+    """What every answer starts with: the question's period (unless given), then, in one read
+    snapshot, its KPI and a check of the attribute names it uses."""
+    if period is None:
+        zone = timezone(tz or deps.settings.timezone)
+        period = parse_period(question.period, now=now or deps.clock(), tz=zone)
+    with read_snapshot(deps.sessions) as session:
+        kpi = resolve_kpi(session, question.kpi)
+        _check_names(session, kpi, question)
+        yield session, kpi, period
+
+
 def answer(
     *,
     deps: Deps,
@@ -117,13 +138,8 @@ def answer(
 
     `period`, when given, replaces the question's own (digests pass the windows they cover).
     """
-    if period is None:
-        zone = timezone(tz or deps.settings.timezone)
-        period = parse_period(question.period, now=now or deps.clock(), tz=zone)
-    with read_snapshot(deps.sessions) as session:
-        kpi = resolve_kpi(session, question.kpi)
-        _check_names(session, kpi, question)
-        return compute(kpi=kpi, period=period, question=question, runner=StorageRunner(session))
+    with _resolved(deps, question, tz, now, period) as (session, kpi, window):
+        return compute(kpi=kpi, period=window, question=question, runner=StorageRunner(session))
 
 
 def answer_series(
@@ -135,14 +151,9 @@ def answer_series(
     period: Period | None = None,
 ) -> Series:
     """The question's KPI over its period's steps, for a chart (raises one of `KpiError`)."""
-    if period is None:
-        zone = timezone(tz or deps.settings.timezone)
-        period = parse_period(question.period, now=now or deps.clock(), tz=zone)
-    with read_snapshot(deps.sessions) as session:
-        kpi = resolve_kpi(session, question.kpi)
-        _check_names(session, kpi, question)
+    with _resolved(deps, question, tz, now, period) as (session, kpi, window):
         return compute_series(
-            kpi=kpi, period=period, question=question, runner=StorageRunner(session)
+            kpi=kpi, period=window, question=question, runner=StorageRunner(session)
         )
 
 
@@ -183,16 +194,11 @@ def why(
 ) -> Why:
     """Answer a question and say what moved it (`kpis.why`): one grouped scan per attribute,
     in the same snapshot as the answer."""
-    if period is None:
-        zone = timezone(tz or deps.settings.timezone)
-        period = parse_period(question.period, now=now or deps.clock(), tz=zone)
-    with read_snapshot(deps.sessions) as session:
-        kpi = resolve_kpi(session, question.kpi)
-        _check_names(session, kpi, question)
+    with _resolved(deps, question, tz, now, period) as (session, kpi, window):
         attributes = segment_attributes(session, kpi, deps.settings.kept_attributes)
         return explain(
             kpi=kpi,
-            period=period,
+            period=window,
             question=question,
             runner=StorageRunner(session),
             attributes=attributes,
